@@ -1,0 +1,56 @@
+"""Micro-benchmarks of the per-inquiry steps that exist today (µs per operation, one core).
+
+The full exchange benchmark (wrk against the server, audit included) comes with the exchange
+issue as bench/exchange.py.  Results: bench/results/hotpath.json.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import timeit
+from collections.abc import Callable
+from pathlib import Path
+
+import orjson
+
+from panjereh.domain.identifiers import MobileNumber, NationalCode
+from panjereh.domain.text import normalize, search_key
+from panjereh.registry.credentials import hash_api_key, new_api_key
+
+RESULTS = Path(__file__).parent / "results" / "hotpath.json"
+
+
+def measure(action: Callable[[], object], number: int = 50_000) -> float:
+    """Median µs per call over three runs."""
+    runs = sorted(timeit.repeat(action, number=number, repeat=3))
+    return round(runs[1] / number * 1e6, 3)
+
+
+def main() -> dict[str, float]:
+    pepper = b"a-benchmark-pepper-of-32-characters!"
+    key = new_api_key()
+    body = orjson.dumps({"national_code": "3066557359", "purpose": "benefit-eligibility"})
+    results = {
+        "national_code_parse_ascii": measure(lambda: NationalCode.parse("3066557359")),
+        "national_code_parse_persian_digits": measure(lambda: NationalCode.parse("۳۰۶۶۵۵۷۳۵۹")),
+        "mobile_parse": measure(lambda: MobileNumber.parse("+98 912 345 6789")),
+        "normalize_40_chars": measure(lambda: normalize("سازمان ثبت احوال كشور - استعلام ٣")),
+        "search_key_40_chars": measure(lambda: search_key("سازمان ثبت احوال كشور - استعلام ٣")),
+        "api_key_hmac": measure(lambda: hash_api_key(pepper, key)),
+        "orjson_parse_inquiry_body": measure(lambda: orjson.loads(body)),
+    }
+    report = {
+        "unit": "microseconds per operation (median of 3)",
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "results": results,
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    return results
+
+
+if __name__ == "__main__":
+    for name, value in main().items():
+        print(f"{name:40} {value:8.3f} µs")

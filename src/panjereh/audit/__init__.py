@@ -1,0 +1,1 @@
+"""Audit: one durable record of every inquiry through the exchange."""

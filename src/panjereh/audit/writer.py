@@ -1,0 +1,105 @@
+"""Group commit for audit records.
+
+Each inquiry awaits its record's commit before the answer leaves (an answered inquiry always
+has its record), but many inquiries share one transaction: one fsync per batch instead of one
+per inquiry.  One writer task drains the queue, which also suits SQLite's single writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import Protocol
+
+from panjereh.audit.records import AuditRecord
+from panjereh.domain.errors import PanjerehError
+
+log = logging.getLogger(__name__)
+
+
+class AuditStore(Protocol):
+    async def append(self, records: Sequence[AuditRecord]) -> None:
+        """Store all records in one transaction, or none of them (raise)."""
+
+
+class AuditUnavailable(PanjerehError):
+    """The audit log could not store a record; the inquiry must not be answered as a success."""
+
+
+_Item = tuple[AuditRecord, asyncio.Future[None]]
+
+
+class AuditWriter:
+    def __init__(
+        self, store: AuditStore, *, batch_size: int = 1000, max_queue: int = 100_000
+    ) -> None:
+        self._store = store
+        self._batch_size = batch_size
+        self._queue: asyncio.Queue[_Item | None] = asyncio.Queue(maxsize=max_queue)
+        self._task: asyncio.Task[None] | None = None
+        self.written = 0
+        self.failed = 0
+
+    @property
+    def queue_depth(self) -> int:
+        return self._queue.qsize()
+
+    @property
+    def healthy(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="audit-writer")
+
+    async def stop(self) -> None:
+        """Write everything queued so far, then end the writer task."""
+        if self._task is None:
+            return
+        await self._queue.put(None)
+        await self._task
+        self._task = None
+
+    async def record(self, record: AuditRecord) -> None:
+        """Return once ``record`` is committed; raise `AuditUnavailable` if it cannot be."""
+        if not self.healthy:
+            raise AuditUnavailable("the audit writer is not running")
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        await self._queue.put((record, future))
+        await future
+
+    async def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            first = await self._queue.get()
+            batch: list[_Item] = []
+            if first is None:
+                stopping = True
+            else:
+                batch.append(first)
+            while len(batch) < self._batch_size and not self._queue.empty():
+                item = self._queue.get_nowait()
+                if item is None:
+                    stopping = True
+                    continue
+                batch.append(item)
+            if batch:
+                await self._commit(batch)
+
+    async def _commit(self, batch: list[_Item]) -> None:
+        try:
+            await self._store.append([record for record, _ in batch])
+        except Exception as exc:  # noqa: BLE001 - every failure must reach the waiting inquiries
+            self.failed += len(batch)
+            log.error(  # noqa: TRY400 - the cause is logged by name; no trace in logs
+                "audit batch of %d records failed: %s", len(batch), exc.__class__.__name__
+            )
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(AuditUnavailable("the audit log could not be written"))
+            return
+        self.written += len(batch)
+        for _, future in batch:
+            if not future.done():
+                future.set_result(None)

@@ -1,0 +1,184 @@
+"""The `panjereh` command.  Every error a person can cause ends in one clear line, exit 2."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+import orjson
+
+from panjereh import __version__
+from panjereh.config import Settings, load_settings, resolve_pepper
+from panjereh.domain.clock import utc_now
+from panjereh.domain.errors import PanjerehError
+from panjereh.simulator.population import Population
+from panjereh.storage.demo import DemoCredentials, seed_demo
+from panjereh.storage.engine import create_engine
+from panjereh.storage.migrate import ensure_current, upgrade
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class UserError(PanjerehError):
+    """Something the person running the command can fix."""
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """Panjereh: national service exchange and citizen single window."""
+
+
+@cli.command()
+def version() -> None:
+    """Print the version."""
+    click.echo(f"panjereh {__version__}")
+
+
+@cli.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Create the database or bring it to the newest schema (safe to repeat)."""
+    settings = load_settings()
+
+    async def run() -> str:
+        engine = create_engine(settings.effective_database_url)
+        try:
+            return await upgrade(engine)
+        finally:
+            await engine.dispose()
+
+    revision = asyncio.run(run())
+    click.echo(f"database schema at {revision} ({_redacted(settings.effective_database_url)})")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the credentials as JSON.")
+def demo(as_json: bool) -> None:
+    """Seed the demonstration government (development environment only; idempotent)."""
+    settings = load_settings()
+    if not settings.is_development:
+        raise UserError(
+            "demo data exists only in development: set PANJEREH_ENV=development "
+            "(never on a production server)"
+        )
+    pepper = resolve_pepper(settings)
+
+    async def run() -> list[DemoCredentials]:
+        engine = create_engine(settings.effective_database_url)
+        try:
+            await ensure_current(engine)
+            return await seed_demo(
+                engine, pepper=pepper, public_url=settings.effective_public_url, now=utc_now()
+            )
+        finally:
+            await engine.dispose()
+
+    credentials = asyncio.run(run())
+    if as_json:
+        click.echo(
+            orjson.dumps(
+                [
+                    {"system": c.system, "api_key": c.api_key, "granted": c.granted}
+                    for c in credentials
+                ]
+            )
+        )
+        return
+    _print_welcome(settings, credentials)
+
+
+@cli.command()
+@click.option("--host", default=None, help="Address to listen on (default: PANJEREH_HOST).")
+@click.option("--port", type=int, default=None, help="Port (default: PANJEREH_PORT).")
+def serve(host: str | None, port: int | None) -> None:
+    """Serve the portal, the exchange and (if enabled) the simulated agencies."""
+    import uvicorn
+
+    from panjereh.web.app import create_app
+
+    overrides: dict[str, Any] = {}
+    if host is not None:
+        overrides["host"] = host
+    if port is not None:
+        overrides["port"] = port
+    settings = load_settings(**overrides)
+
+    async def check() -> None:
+        engine = create_engine(settings.effective_database_url)
+        try:
+            await ensure_current(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(check())
+    app = create_app(settings)
+    click.echo(f"Panjereh {__version__} ({settings.env.value}) on {settings.effective_public_url}/")
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        lifespan="on",
+        server_header=False,
+        proxy_headers=False,
+        access_log=settings.log_level == "debug",
+    )
+    uvicorn.Server(config).run()
+
+
+def _print_welcome(settings: Settings, credentials: list[DemoCredentials]) -> None:
+    base = settings.effective_public_url
+    click.echo("")
+    click.echo("Panjereh demonstration government is ready.")
+    click.echo(f"  Portal (Persian):  {base}/")
+    click.echo(f"  Portal (English):  {base}/en/")
+    click.echo(f"  Exchange:          {base}/exchange/v1/services")
+    click.echo(f"  API docs:          {base}/exchange/v1/openapi.json")
+    click.echo("")
+    click.echo("Demo credentials (development only):")
+    for item in credentials:
+        granted = ", ".join(item.granted) or "no grants (its inquiries are refused: 403)"
+        click.echo(f"  {item.system:28} ApiKey {item.api_key}   grants: {granted}")
+    sample = credentials[0].api_key
+    citizen = Population(settings.simulator_seed).sample(1)[0].national_code
+    click.echo("")
+    click.echo("Try an inquiry:")
+    click.echo(
+        f"  curl -s -X POST {base}/exchange/v1/services/civil-registry.person.v1 \\\n"
+        f"       -H 'Authorization: ApiKey {sample}' -H 'Content-Type: application/json' \\\n"
+        "       -H 'X-Purpose: benefit-eligibility' "
+        f'-d \'{{"national_code": "{citizen}"}}\''
+    )
+    click.echo("")
+
+
+def _redacted(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: person-facing errors become one line on stderr and exit status 2."""
+    try:
+        cli.main(args=argv, prog_name="panjereh", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except PanjerehError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,281 @@
+"""Typed settings for every Panjereh process.
+
+One `Settings` object is built at start-up (environment variables ``PANJEREH_*``, secrets from
+``PANJEREH_<NAME>_FILE``, an optional TOML file named by ``PANJEREH_CONFIG``) and passed
+explicitly to whatever needs it; nothing reads the environment after that.  A bad value stops
+the process with a message that names the setting, never with a traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import tempfile
+import tomllib
+from collections.abc import Mapping
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from panjereh.domain.errors import PanjerehError
+
+ENV_PREFIX = "PANJEREH_"
+
+
+class Environment(StrEnum):
+    """Where a process runs; demo credentials and development sign-in exist only in development."""
+
+    PRODUCTION = "production"
+    DEVELOPMENT = "development"
+
+
+class ConfigError(PanjerehError):
+    """A setting is missing or has a bad value; the message names the setting."""
+
+
+class Settings(BaseSettings):
+    """Every setting of a Panjereh process.  See docs/configuration.md for each one."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        extra="forbid",
+        frozen=True,
+        case_sensitive=False,
+    )
+
+    env: Environment = Field(
+        default=Environment.PRODUCTION,
+        description="production (default) or development; development enables demo data.",
+    )
+    data_dir: Path = Field(
+        default=Path("var"),
+        description="Folder for the embedded database, keys and generated secrets.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description=(
+            "SQLAlchemy async URL; default sqlite+aiosqlite:///<data_dir>/panjereh.db. "
+            "Use postgresql+asyncpg://... for PostgreSQL."
+        ),
+    )
+    host: str = Field(default="127.0.0.1", description="Address the server listens on.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port the server listens on.")
+    public_url: str | None = Field(
+        default=None,
+        description="Base URL people and agencies use; default http://<host>:<port>.",
+    )
+    api_key_pepper: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Server-side secret mixed into every API-key hash (HMAC-SHA256). Required in "
+            "production; generated under <data_dir>/secrets/ in development."
+        ),
+    )
+    simulator: bool | None = Field(
+        default=None,
+        description=(
+            "Mount the simulated agencies under /simulator/ in the same process; "
+            "default: on in development, off in production."
+        ),
+    )
+    simulator_seed: int = Field(
+        default=1405, description="Seed of the synthetic population (deterministic)."
+    )
+    provider_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        le=120,
+        description="Default seconds to wait for a provider when a service sets none.",
+    )
+    max_request_bytes: int = Field(
+        default=1_048_576,
+        ge=1024,
+        description="Largest inquiry body the exchange accepts.",
+    )
+    audit_batch_size: int = Field(
+        default=1000, ge=1, le=100_000, description="Most audit records in one commit."
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info", description="Log level of the server."
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_driver(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "must start with sqlite+aiosqlite:// or postgresql+asyncpg:// (an async driver)"
+            )
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Precedence: explicit arguments, environment, ``*_FILE`` secrets, TOML file."""
+        return (
+            init_settings,
+            env_settings,
+            SecretFileSource(settings_cls),
+            TomlFileSource(settings_cls),
+        )
+
+    # Derived values -------------------------------------------------------------------------
+
+    @property
+    def is_development(self) -> bool:
+        return self.env is Environment.DEVELOPMENT
+
+    @property
+    def simulator_enabled(self) -> bool:
+        return self.is_development if self.simulator is None else self.simulator
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url is not None:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir.resolve() / 'panjereh.db'}"
+
+    @property
+    def effective_public_url(self) -> str:
+        if self.public_url is not None:
+            return self.public_url
+        host = "127.0.0.1" if self.host in {"0.0.0.0", "::"} else self.host  # noqa: S104
+        return f"http://{host}:{self.port}"
+
+
+class SecretFileSource(PydanticBaseSettingsSource):
+    """Reads ``PANJEREH_<NAME>_FILE`` for every secret setting (Docker/Kubernetes secrets)."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # pragma: no cover - __call__ does the work
+
+    def __call__(self) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for name, field in self.settings_cls.model_fields.items():
+            if field.annotation not in (SecretStr, SecretStr | None):
+                continue
+            variable = f"{ENV_PREFIX}{name.upper()}_FILE"
+            path = os.environ.get(variable)
+            if not path:
+                continue
+            try:
+                found[name] = Path(path).read_text(encoding="utf-8").rstrip("\r\n")
+            except OSError as exc:
+                raise ConfigError(f"{variable}: cannot read {path!r} ({exc.strerror})") from None
+        return found
+
+
+class TomlFileSource(PydanticBaseSettingsSource):
+    """Reads the optional TOML file named by ``PANJEREH_CONFIG`` (flat keys, no prefix)."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # pragma: no cover - __call__ does the work
+
+    def __call__(self) -> dict[str, Any]:
+        path = os.environ.get(f"{ENV_PREFIX}CONFIG")
+        if not path:
+            return {}
+        try:
+            with Path(path).open("rb") as handle:
+                data = tomllib.load(handle)
+        except OSError as exc:
+            raise ConfigError(
+                f"{ENV_PREFIX}CONFIG: cannot read {path!r} ({exc.strerror})"
+            ) from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{ENV_PREFIX}CONFIG: {path!r} is not valid TOML ({exc})") from None
+        return data
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings or raise `ConfigError` naming every bad setting."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc)) from None
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    problems = []
+    for error in exc.errors():
+        name = ".".join(str(part) for part in error["loc"]) or "settings"
+        label = f"{ENV_PREFIX}{name.upper()}"
+        if error["type"] == "extra_forbidden":
+            problems.append(f"{label}: unknown setting")
+        else:
+            problems.append(f"{label}: {error['msg']}")
+    return "invalid settings: " + "; ".join(problems)
+
+
+def setting_names() -> Mapping[str, str]:
+    """Environment variable name -> description, for docs and the docs guard test."""
+    return {
+        f"{ENV_PREFIX}{name.upper()}": field.description or ""
+        for name, field in Settings.model_fields.items()
+    }
+
+
+def resolve_pepper(settings: Settings) -> bytes:
+    """The API-key pepper: from settings, or (development only) a generated file.
+
+    In development the file ``<data_dir>/secrets/api-key-pepper`` is created once,
+    atomically, with mode 0600, so several processes starting together agree on one value.
+    """
+    if settings.api_key_pepper is not None:
+        value = settings.api_key_pepper.get_secret_value().encode("utf-8")
+        if len(value) < 16:
+            raise ConfigError(f"{ENV_PREFIX}API_KEY_PEPPER: must be at least 16 characters")
+        return value
+    if not settings.is_development:
+        raise ConfigError(
+            f"{ENV_PREFIX}API_KEY_PEPPER (or {ENV_PREFIX}API_KEY_PEPPER_FILE) is required "
+            "in production: a random secret of at least 32 characters"
+        )
+    path = settings.data_dir / "secrets" / "api-key-pepper"
+    return _read_or_create_secret(path)
+
+
+def _read_or_create_secret(path: Path) -> bytes:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if not path.exists():
+        # Write a complete temporary file, then link it into place: link() fails if the name
+        # exists, so exactly one of several racing processes wins and nobody reads half a file.
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".new-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(secrets.token_urlsafe(32).encode("ascii") + b"\n")
+            os.chmod(temporary, 0o600)
+            with contextlib.suppress(FileExistsError):
+                os.link(temporary, path)
+        finally:
+            os.unlink(temporary)
+    value = path.read_bytes().strip()
+    if not value:
+        raise ConfigError(f"{path} is empty; delete it to generate a new secret")
+    return value

@@ -1,0 +1,1 @@
+"""The exchange: the data plane every inquiry between agencies passes through."""

@@ -1,0 +1,83 @@
+"""The one error envelope of the exchange: RFC 9457 problem details with stable type codes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import orjson
+
+from panjereh.domain.errors import PanjerehError
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+
+class ErrorSource(StrEnum):
+    EXCHANGE = "exchange"
+    PROVIDER = "provider"
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemType:
+    code: str
+    status: int
+    title: str
+    source: ErrorSource = ErrorSource.EXCHANGE
+
+    @property
+    def uri(self) -> str:
+        """Relative to the exchange's base URL; docs/exchange-protocol.md describes each one."""
+        return f"/problems/{self.code}"
+
+
+UNKNOWN_SERVICE = ProblemType("unknown-service", 404, "Unknown service")
+UNAUTHENTICATED = ProblemType("unauthenticated", 401, "Authentication required")
+ACCESS_DENIED = ProblemType("access-denied", 403, "Access denied")
+INVALID_REQUEST = ProblemType("invalid-request", 400, "Invalid request")
+PAYLOAD_TOO_LARGE = ProblemType("payload-too-large", 413, "Payload too large")
+METHOD_NOT_ALLOWED = ProblemType("method-not-allowed", 405, "Method not allowed")
+OVERLOADED = ProblemType("overloaded", 503, "Exchange overloaded")
+PROVIDER_UNAVAILABLE = ProblemType(
+    "provider-unavailable", 502, "Provider unavailable", ErrorSource.PROVIDER
+)
+PROVIDER_TIMEOUT = ProblemType("provider-timeout", 504, "Provider timed out", ErrorSource.PROVIDER)
+PROVIDER_ERROR = ProblemType("provider-error", 502, "Provider error", ErrorSource.PROVIDER)
+
+ALL_PROBLEMS: tuple[ProblemType, ...] = (
+    UNKNOWN_SERVICE,
+    UNAUTHENTICATED,
+    ACCESS_DENIED,
+    INVALID_REQUEST,
+    PAYLOAD_TOO_LARGE,
+    METHOD_NOT_ALLOWED,
+    OVERLOADED,
+    PROVIDER_UNAVAILABLE,
+    PROVIDER_TIMEOUT,
+    PROVIDER_ERROR,
+)
+
+
+class Problem(PanjerehError):
+    """Raised inside the exchange; turned into exactly one problem+json answer."""
+
+    def __init__(self, kind: ProblemType, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.kind = kind
+        self.detail = detail
+        self.extra = extra
+
+    def body(self, *, instance: str | None = None, exchange_id: str | None = None) -> bytes:
+        document: dict[str, Any] = {
+            "type": self.kind.uri,
+            "title": self.kind.title,
+            "status": self.kind.status,
+            "detail": self.detail,
+            "code": self.kind.code,
+        }
+        if instance is not None:
+            document["instance"] = instance
+        if exchange_id is not None:
+            document["exchange_id"] = exchange_id
+        document.update(self.extra)
+        return orjson.dumps(document)

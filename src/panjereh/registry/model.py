@@ -1,0 +1,132 @@
+"""Registry values as the data plane sees them: immutable, small, no database in sight."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from panjereh.domain.errors import InvalidValue
+
+_SLUG = r"[a-z0-9]+(?:-[a-z0-9]+)*"
+# Also valid ECMA-262 (JSON Schema) syntax: the OpenAPI description reuses it.
+SERVICE_ID = re.compile(rf"^{_SLUG}\.{_SLUG}\.v[1-9][0-9]{{0,3}}$", re.ASCII)
+CODE = re.compile(rf"^{_SLUG}$", re.ASCII)
+
+
+class Status(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+
+
+class ServiceStatus(StrEnum):
+    DRAFT = "draft"
+    ACTIVE = "active"
+    DEPRECATED = "deprecated"
+    RETIRED = "retired"
+
+
+class SubjectKind(StrEnum):
+    """What the subject pointer of a service points at (the person or entity asked about)."""
+
+    NATIONAL_CODE = "national_code"
+    LEGAL_ID = "legal_id"
+    NONE = "none"
+
+
+def parse_service_id(raw: str) -> str:
+    """A service id: ASCII slugs ``{agency_code}.{service}.v{N}``, e.g. civil-registry.person.v1."""
+    if not isinstance(raw, str) or len(raw) > 160 or not SERVICE_ID.fullmatch(raw):
+        raise InvalidValue(
+            "service-id.format",
+            message_fa="شناسه خدمت باید به شکل «کد-دستگاه.نام-خدمت.vN» با حروف کوچک لاتین باشد.",
+            message_en="A service id looks like {agency_code}.{service}.v{N} in lower-case ASCII.",
+            field="service_id",
+        )
+    return raw
+
+
+def parse_code(raw: str, field: str = "code") -> str:
+    """Agency and system codes are lower-case ASCII slugs (they appear in URLs and ids)."""
+    if not isinstance(raw, str) or len(raw) > 64 or not CODE.fullmatch(raw):
+        raise InvalidValue(
+            f"{field}.format",
+            message_fa="کد باید فقط حروف کوچک لاتین، رقم و خط تیره باشد.",
+            message_en="A code has only lower-case ASCII letters, digits and dashes.",
+            field=field,
+        )
+    return raw
+
+
+@dataclass(frozen=True, slots=True)
+class Agency:
+    id: int
+    code: str
+    legal_id: str
+    name_fa: str
+    name_en: str
+    status: Status
+
+
+@dataclass(frozen=True, slots=True)
+class System:
+    """An agency's information system (X-Road: subsystem), the unit that holds keys and grants."""
+
+    id: int
+    agency: Agency
+    code: str
+    name: str
+    status: Status
+
+    @property
+    def ident(self) -> str:
+        """The system's stable public name, ``agency/system``."""
+        return f"{self.agency.code}/{self.code}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status is Status.ACTIVE and self.agency.status is Status.ACTIVE
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    id: int
+    system_id: int
+    key_hash: str
+    prefix: str
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+    def usable_at(self, now: datetime) -> bool:
+        if self.revoked_at is not None and self.revoked_at <= now:
+            return False
+        return self.expires_at is None or now < self.expires_at
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    id: str
+    agency: Agency
+    provider_system_id: int
+    name_fa: str
+    name_en: str
+    description_fa: str
+    description_en: str
+    endpoint_url: str
+    subject_pointer: str | None
+    subject_kind: SubjectKind
+    timeout_ms: int
+    status: ServiceStatus
+
+    @property
+    def is_callable(self) -> bool:
+        return self.status in (ServiceStatus.ACTIVE, ServiceStatus.DEPRECATED)
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    id: int
+    consumer_system_id: int
+    service_id: str
+    status: Status

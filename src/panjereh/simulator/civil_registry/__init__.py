@@ -1,0 +1,1 @@
+"""Simulated Civil Registration Organization (سازمان ثبت احوال کشور)."""

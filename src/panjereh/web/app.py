@@ -1,0 +1,93 @@
+"""`create_app(settings)`: the whole platform as one ASGI application.
+
+Inquiries (``POST /exchange/v1/services/...``) go straight to the exchange's bare ASGI endpoint;
+everything else (portal, metadata, health, the simulated agencies) goes through Starlette.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute, Mount
+from starlette.staticfiles import StaticFiles
+
+from panjereh.config import Settings, resolve_pepper
+from panjereh.domain.clock import Clock, SystemClock
+from panjereh.exchange.asgi import SERVICES_PATH, Receive, Scope, Send
+from panjereh.simulator.app import create_simulator
+from panjereh.web import exchange_meta, health
+from panjereh.web.portal import views as portal
+from panjereh.web.runtime import Runtime
+
+STATIC = Path(__file__).parent / "portal" / "static"
+
+
+class PanjerehApp:
+    """The ASGI callable served by uvicorn."""
+
+    def __init__(self, runtime: Runtime, web: Starlette) -> None:
+        self.runtime = runtime
+        self.web = web
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["method"] == "POST"
+            and scope["path"].startswith(SERVICES_PATH)
+        ):
+            await self.runtime.inquiry(scope, receive, send)
+            return
+        await self.web(scope, receive, send)
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None) -> PanjerehApp:
+    runtime = Runtime.build(settings, clock=clock or SystemClock(), pepper=resolve_pepper(settings))
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    routes: list[BaseRoute] = [
+        *portal.routes(runtime),
+        *exchange_meta.routes(runtime),
+        *health.routes(runtime),
+        Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
+    ]
+    if settings.simulator_enabled:
+        routes.append(Mount("/simulator", app=create_simulator(settings.simulator_seed)))
+    web = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={404: _not_found, 405: _method_not_allowed},
+    )
+    web.state.runtime = runtime
+    return PanjerehApp(runtime, web)
+
+
+async def _not_found(_request: object, _exc: Exception) -> JSONResponse:
+    return JSONResponse(
+        {"type": "/problems/not-found", "title": "Not found", "status": 404, "code": "not-found"},
+        status_code=404,
+        media_type="application/problem+json",
+    )
+
+
+async def _method_not_allowed(_request: object, _exc: Exception) -> JSONResponse:
+    return JSONResponse(
+        {
+            "type": "/problems/method-not-allowed",
+            "title": "Method not allowed",
+            "status": 405,
+            "code": "method-not-allowed",
+        },
+        status_code=405,
+        media_type="application/problem+json",
+    )

@@ -1,0 +1,57 @@
+"""Public metadata of the exchange: the service directory and the OpenAPI description."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute
+
+from panjereh.exchange.openapi import exchange_openapi
+from panjereh.exchange.problems import UNKNOWN_SERVICE, Problem
+from panjereh.registry.model import Service
+from panjereh.web.policy import Access, route
+from panjereh.web.runtime import Runtime
+
+
+def describe(service: Service) -> dict[str, Any]:
+    return {
+        "id": service.id,
+        "agency": service.agency.code,
+        "name_fa": service.name_fa,
+        "name_en": service.name_en,
+        "description_fa": service.description_fa,
+        "description_en": service.description_en,
+        "subject_kind": service.subject_kind.value,
+        "status": service.status.value,
+    }
+
+
+def routes(runtime: Runtime) -> list[BaseRoute]:
+    spec = exchange_openapi()
+
+    async def openapi(_request: Request) -> JSONResponse:
+        return JSONResponse(spec)
+
+    async def list_services(_request: Request) -> JSONResponse:
+        services = sorted(runtime.registry.current.services.values(), key=lambda s: s.id)
+        return JSONResponse({"services": [describe(s) for s in services if s.is_callable]})
+
+    async def get_service(request: Request) -> Response:
+        service_id = request.path_params["service_id"]
+        service = runtime.registry.current.services.get(service_id)
+        if service is None or not service.is_callable:
+            problem = Problem(UNKNOWN_SERVICE, f"There is no service {service_id!r}.")
+            return Response(
+                problem.body(instance=request.url.path),
+                status_code=404,
+                media_type="application/problem+json",
+            )
+        return JSONResponse(describe(service))
+
+    return [
+        route("/exchange/v1/openapi.json", openapi, access=Access.PUBLIC),
+        route("/exchange/v1/services", list_services, access=Access.PUBLIC),
+        route("/exchange/v1/services/{service_id}", get_service, access=Access.PUBLIC),
+    ]

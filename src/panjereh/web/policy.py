@@ -1,0 +1,34 @@
+"""Every route declares who may call it; a guard test fails on a route without a policy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from enum import StrEnum
+from typing import Any
+
+from starlette.routing import Route
+
+
+class Access(StrEnum):
+    PUBLIC = "public"  # anyone, no sign-in (portal pages, public metadata, health)
+    SYSTEM_KEY = "system-key"  # an agency system's API key (the exchange data plane)
+    DEVELOPMENT = "development"  # exists only when PANJEREH_ENV=development
+
+
+def route(
+    path: str,
+    endpoint: Callable[..., Any],
+    *,
+    access: Access,
+    methods: Sequence[str] = ("GET",),
+    name: str | None = None,
+) -> Route:
+    """A Starlette route that carries its access policy (read back by `access_of`)."""
+    built = Route(path, endpoint, methods=list(methods), name=name)
+    built.access = access  # type: ignore[attr-defined]
+    return built
+
+
+def access_of(item: object) -> Access | None:
+    value = getattr(item, "access", None)
+    return value if isinstance(value, Access) else None

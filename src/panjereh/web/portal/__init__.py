@@ -1,0 +1,1 @@
+"""The citizen window: server-rendered pages, Persian (RTL) first, English second."""

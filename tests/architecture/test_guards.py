@@ -1,0 +1,45 @@
+"""Guards: every route declares who may call it; every setting is documented."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from starlette.routing import Mount, Route
+
+from panjereh.config import Environment, Settings, setting_names
+from panjereh.exchange.problems import ALL_PROBLEMS
+from panjereh.web.app import create_app
+from panjereh.web.policy import access_of
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_route_declares_its_access_policy(tmp_path: Path) -> None:
+    app = create_app(Settings(env=Environment.DEVELOPMENT, data_dir=tmp_path))
+    undeclared = []
+    for item in app.web.routes:
+        if isinstance(item, Mount):
+            continue  # static files and the simulator (outside the platform)
+        assert isinstance(item, Route)
+        if access_of(item) is None:
+            undeclared.append(item.path)
+    assert undeclared == []
+    mounts = sorted(item.path for item in app.web.routes if isinstance(item, Mount))
+    assert mounts == ["/simulator", "/static"]
+
+
+@pytest.mark.parametrize("name", sorted(setting_names()))
+def test_every_setting_is_documented(name: str) -> None:
+    assert f"`{name}`" in (ROOT / "docs" / "configuration.md").read_text()
+
+
+@pytest.mark.parametrize("code", [p.code for p in ALL_PROBLEMS])
+def test_every_problem_type_is_documented(code: str) -> None:
+    assert f"`{code}`" in (ROOT / "docs" / "exchange-protocol.md").read_text()
+
+
+def test_the_production_app_mounts_no_simulator_when_disabled(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, simulator=False, api_key_pepper="x" * 32)
+    app = create_app(settings)
+    assert "/simulator" not in [i.path for i in app.web.routes if isinstance(i, Mount)]

@@ -1,0 +1,96 @@
+"""Shared fixtures: settings in a temporary data folder, and migrated databases of both kinds.
+
+PostgreSQL tests run when PANJEREH_TEST_POSTGRES_URL is set (CI sets it) and are skipped
+otherwise; each test session creates its own database there and drops it at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from panjereh.config import Environment, Settings
+from panjereh.storage.engine import create_engine
+from panjereh.storage.migrate import upgrade
+
+POSTGRES_ENV = "PANJEREH_TEST_POSTGRES_URL"
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test sees the developer's own PANJEREH_* settings."""
+    for name in list(os.environ):
+        if name.startswith("PANJEREH_") and name != POSTGRES_ENV:
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "var"
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    """A fresh database on the test PostgreSQL server for this session."""
+    base = os.environ.get(POSTGRES_ENV)
+    if not base:
+        pytest.skip(f"{POSTGRES_ENV} is not set")
+    url = make_url(base)
+    name = f"panjereh_test_{uuid.uuid4().hex[:12]}"
+    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+    async def create() -> None:
+        conn = await asyncpg.connect(admin)
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+
+    async def drop() -> None:
+        conn = await asyncpg.connect(admin)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    import asyncio
+
+    asyncio.run(create())
+    yield url.set(database=name).render_as_string(hide_password=False)
+    asyncio.run(drop())
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each storage test runs once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+    server_url: str = request.getfixturevalue("postgres_server_url")
+    return server_url
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """A migrated, empty database (PostgreSQL: the schema is reset for every test)."""
+    engine = create_engine(database_url)
+    if engine.dialect.name == "postgresql":
+        async with engine.begin() as conn:
+            await conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+            await conn.exec_driver_sql("CREATE SCHEMA public")
+    await upgrade(engine)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+def dev_settings(data_dir: Path, database_url: str) -> Settings:
+    return Settings(env=Environment.DEVELOPMENT, data_dir=data_dir, database_url=database_url)

@@ -1,0 +1,108 @@
+"""The demo seed, the snapshot and the audit store, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from panjereh.audit.records import AuditRecord, Outcome
+from panjereh.domain.identifiers import LegalId
+from panjereh.registry.credentials import hash_api_key
+from panjereh.storage.audit_repo import SqlAuditStore
+from panjereh.storage.demo import PERSON_SERVICE, seed_demo
+from panjereh.storage.registry_repo import load_snapshot, registry_version
+from panjereh.storage.tables import agencies, api_keys, grants, services, systems
+
+PEPPER = b"a-test-pepper-of-enough-length"
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+async def _counts(engine: AsyncEngine) -> dict[str, int]:
+    async with engine.connect() as conn:
+        return {
+            table.name: int(await conn.scalar(select(func.count()).select_from(table)) or 0)
+            for table in (agencies, systems, services, grants, api_keys)
+        }
+
+
+async def test_seeding_twice_adds_nothing_twice(engine: AsyncEngine) -> None:
+    first = await seed_demo(engine, pepper=PEPPER, public_url="http://127.0.0.1:8000", now=NOW)
+    counts = await _counts(engine)
+    second = await seed_demo(engine, pepper=PEPPER, public_url="http://127.0.0.1:8000", now=NOW)
+    assert await _counts(engine) == counts
+    assert counts == {"agencies": 3, "systems": 3, "services": 1, "grants": 1, "api_keys": 2}
+    assert first == second  # the same demo keys every time
+
+
+async def test_the_seed_stores_only_hashes_of_keys(engine: AsyncEngine) -> None:
+    credentials = await seed_demo(engine, pepper=PEPPER, public_url="http://x.test", now=NOW)
+    async with engine.connect() as conn:
+        stored = set((await conn.execute(select(api_keys.c.key_hash))).scalars())
+    assert stored == {hash_api_key(PEPPER, c.api_key) for c in credentials}
+    assert not any(c.api_key in value for c in credentials for value in stored)
+
+
+async def test_the_snapshot_holds_what_the_data_plane_needs(engine: AsyncEngine) -> None:
+    credentials = await seed_demo(engine, pepper=PEPPER, public_url="http://x.test", now=NOW)
+    snapshot = await load_snapshot(engine)
+    assert snapshot.version == await registry_version(engine) == 1
+    service = snapshot.services[PERSON_SERVICE]
+    assert service.endpoint_url == "http://x.test/simulator/civil-registry/person"
+    assert service.agency.code == "civil-registry"
+    for agency in snapshot.agencies.values():
+        assert LegalId.parse(agency.legal_id).value == agency.legal_id
+    granted = snapshot.keys_by_hash[hash_api_key(PEPPER, credentials[0].api_key)]
+    assert snapshot.has_grant(granted.system_id, PERSON_SERVICE)
+    stranger = snapshot.keys_by_hash[hash_api_key(PEPPER, credentials[1].api_key)]
+    assert not snapshot.has_grant(stranger.system_id, PERSON_SERVICE)
+
+
+async def test_reseeding_follows_a_new_public_url(engine: AsyncEngine) -> None:
+    await seed_demo(engine, pepper=PEPPER, public_url="http://old.test", now=NOW)
+    await seed_demo(engine, pepper=PEPPER, public_url="http://new.test", now=NOW)
+    snapshot = await load_snapshot(engine)
+    assert snapshot.services[PERSON_SERVICE].endpoint_url.startswith("http://new.test/")
+    assert snapshot.version == 2
+
+
+def _record(n: int) -> AuditRecord:
+    return AuditRecord(
+        exchange_id=f"00000000-0000-4000-8000-{n:012d}",
+        created_at=NOW,
+        consumer="social-security/benefits",
+        service_id=PERSON_SERVICE,
+        purpose="benefit-eligibility",
+        subject_hash="ab" * 32,
+        outcome=Outcome.OK,
+        status_code=200,
+        error_type=None,
+        duration_ms=1.25,
+        request_hash="cd" * 32,
+        response_hash="ef" * 32,
+    )
+
+
+async def test_the_audit_store_round_trips_records_with_aware_utc_times(
+    engine: AsyncEngine,
+) -> None:
+    store = SqlAuditStore(engine)
+    await store.append([_record(n) for n in range(50)])
+    assert await store.count() == 50
+    back = await store.by_exchange_id(_record(7).exchange_id)
+    assert back == _record(7)
+    assert back is not None
+    assert back.created_at.tzinfo is not None
+    assert await store.by_exchange_id("missing") is None
+
+
+async def test_a_batch_with_a_duplicate_is_stored_not_at_all(engine: AsyncEngine) -> None:
+    """A batch is one transaction: never half a batch in the log."""
+    store = SqlAuditStore(engine)
+    await store.append([_record(1)])
+    with pytest.raises(IntegrityError):
+        await store.append([_record(2), _record(3), _record(1)])
+    assert await store.count() == 1
