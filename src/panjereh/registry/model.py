@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from panjereh.domain.errors import InvalidValue
 
@@ -25,6 +27,46 @@ class ServiceStatus(StrEnum):
     ACTIVE = "active"
     DEPRECATED = "deprecated"
     RETIRED = "retired"
+
+
+class AgencyKind(StrEnum):
+    MINISTRY = "ministry"
+    ORGANIZATION = "organization"  # a government organization (often under a ministry)
+    JUDICIARY = "judiciary"
+    POLICE = "police"
+    REGULATOR = "regulator"
+    COMPANY = "company"  # a state-owned company
+    MUNICIPALITY = "municipality"
+    OTHER = "other"
+
+
+class SystemRole(StrEnum):
+    CONSUMER = "consumer"
+    PROVIDER = "provider"
+
+
+class PersonalData(StrEnum):
+    """How sensitive a service's answers are (drives retention, review and citizen views)."""
+
+    NONE = "none"
+    PERSONAL = "personal"
+    SENSITIVE = "sensitive"  # health, criminal records, welfare, religion, ...
+
+
+class GrantStatus(StrEnum):
+    PENDING = "pending"  # requested by the consumer agency, awaiting the provider
+    ACTIVE = "active"
+    REJECTED = "rejected"
+    REVOKED = "revoked"
+    SUSPENDED = "suspended"
+
+
+class Delivery(StrEnum):
+    """How a citizen service is delivered today; the law tracks electronic and smart shares."""
+
+    IN_PERSON = "in_person"
+    ELECTRONIC = "electronic"
+    SMART = "smart"  # no human, no visit, any hour: every inquiry automatic
 
 
 class SubjectKind(StrEnum):
@@ -67,6 +109,8 @@ class Agency:
     name_fa: str
     name_en: str
     status: Status
+    kind: AgencyKind = AgencyKind.ORGANIZATION
+    parent_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +122,7 @@ class System:
     code: str
     name: str
     status: Status
+    roles: frozenset[SystemRole] = frozenset({SystemRole.CONSUMER, SystemRole.PROVIDER})
 
     @property
     def ident(self) -> str:
@@ -118,6 +163,12 @@ class Service:
     subject_kind: SubjectKind
     timeout_ms: int
     status: ServiceStatus
+    request_schema: Mapping[str, Any] = field(default_factory=dict)
+    response_schema: Mapping[str, Any] = field(default_factory=dict)
+    personal_data: PersonalData = PersonalData.PERSONAL
+    cache_ttl_s: int = 0
+    idempotent: bool = True
+    deprecated_on: date | None = None
 
     @property
     def is_callable(self) -> bool:
@@ -125,8 +176,41 @@ class Service:
 
 
 @dataclass(frozen=True, slots=True)
+class SigningKey:
+    """An Ed25519 public key of a system; several may be valid at once during rotation."""
+
+    id: int
+    system_id: int
+    key_id: str
+    public_key: bytes
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+    def usable_at(self, now: datetime) -> bool:
+        if self.revoked_at is not None and self.revoked_at <= now:
+            return False
+        return self.expires_at is None or now < self.expires_at
+
+
+@dataclass(frozen=True, slots=True)
 class Grant:
     id: int
     consumer_system_id: int
     service_id: str
-    status: Status
+    status: GrantStatus
+    purposes: frozenset[str] = frozenset()
+    projection: tuple[str, ...] | None = None
+    rate_limit_per_minute: int | None = None
+    daily_quota: int | None = None
+    valid_from: date | None = None
+    valid_until: date | None = None
+    confidential: bool = False
+    disclosure_date: date | None = None
+
+    def in_force_on(self, day: date) -> bool:
+        """Active and inside its validity window on ``day``."""
+        if self.status is not GrantStatus.ACTIVE:
+            return False
+        if self.valid_from is not None and day < self.valid_from:
+            return False
+        return self.valid_until is None or day <= self.valid_until

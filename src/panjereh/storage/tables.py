@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
+    Boolean,
     Column,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -16,8 +19,12 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 
 from panjereh.storage.types import UTCDateTime
+
+# JSONB on PostgreSQL (indexable, compact), JSON text on SQLite.
+JSONValue = JSON().with_variant(JSONB(), "postgresql")
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -48,6 +55,13 @@ agencies = Table(
     Column("name_en", String(200), nullable=False),
     Column("status", String(16), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("kind", String(24), nullable=False, server_default="organization"),
+    Column("parent_id", Integer, ForeignKey("agencies.id"), nullable=True),
+    Column("contact_email", String(200), nullable=True),
+    Column("contact_phone", String(40), nullable=True),
+    Column("search_key", Text, nullable=False, server_default=""),
+    Column("updated_at", UTCDateTime, nullable=True),
+    Column("row_version", Integer, nullable=False, server_default="1"),
 )
 
 systems = Table(
@@ -59,6 +73,10 @@ systems = Table(
     Column("name", String(200), nullable=False),
     Column("status", String(16), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # "consumer", "provider" or "consumer,provider"
+    Column("roles", String(40), nullable=False, server_default="consumer,provider"),
+    Column("updated_at", UTCDateTime, nullable=True),
+    Column("row_version", Integer, nullable=False, server_default="1"),
     UniqueConstraint("agency_id", "code", name="uq_systems_agency_code"),
 )
 
@@ -74,6 +92,30 @@ api_keys = Table(
     Column("expires_at", UTCDateTime, nullable=True),
     Column("revoked_at", UTCDateTime, nullable=True),
     Column("last_used_at", UTCDateTime, nullable=True),
+    Column("label", String(100), nullable=False, server_default=""),
+)
+
+# Ed25519 public keys a system signs its requests with (RFC 9421); rotation = overlap.
+signing_keys = Table(
+    "signing_keys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("system_id", Integer, ForeignKey("systems.id"), nullable=False, index=True),
+    Column("key_id", String(64), nullable=False),
+    Column("public_key", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=True),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    UniqueConstraint("system_id", "key_id", name="uq_signing_keys_system_key_id"),
+)
+
+purposes = Table(
+    "purposes",
+    metadata,
+    Column("code", String(64), primary_key=True),
+    Column("name_fa", String(300), nullable=False),
+    Column("name_en", String(300), nullable=False),
+    Column("legal_basis", Text, nullable=False),
 )
 
 services = Table(
@@ -92,6 +134,15 @@ services = Table(
     Column("timeout_ms", Integer, nullable=False),
     Column("status", String(16), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("request_schema", JSONValue, nullable=False, server_default="{}"),
+    Column("response_schema", JSONValue, nullable=False, server_default="{}"),
+    Column("personal_data", String(16), nullable=False, server_default="personal"),
+    Column("cache_ttl_s", Integer, nullable=False, server_default="0"),
+    Column("idempotent", Boolean, nullable=False, server_default="1"),
+    Column("deprecated_on", Date, nullable=True),
+    Column("search_key", Text, nullable=False, server_default=""),
+    Column("updated_at", UTCDateTime, nullable=True),
+    Column("row_version", Integer, nullable=False, server_default="1"),
 )
 
 grants = Table(
@@ -102,7 +153,93 @@ grants = Table(
     Column("service_id", String(160), ForeignKey("services.id"), nullable=False, index=True),
     Column("status", String(16), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("purposes", JSONValue, nullable=False, server_default="[]"),
+    Column("projection", JSONValue, nullable=True),
+    Column("rate_limit_per_minute", Integer, nullable=True),
+    Column("daily_quota", Integer, nullable=True),
+    Column("valid_from", Date, nullable=True),
+    Column("valid_until", Date, nullable=True),
+    Column("confidential", Boolean, nullable=False, server_default="0"),
+    Column("disclosure_date", Date, nullable=True),
+    Column("justification", Text, nullable=False, server_default=""),
+    Column("requested_by", String(120), nullable=True),
+    Column("requested_at", UTCDateTime, nullable=True),
+    Column("decided_by", String(120), nullable=True),
+    Column("decided_at", UTCDateTime, nullable=True),
+    Column("updated_at", UTCDateTime, nullable=True),
+    Column("row_version", Integer, nullable=False, server_default="1"),
     UniqueConstraint("consumer_system_id", "service_id", name="uq_grants_consumer_service"),
+)
+
+citizen_services = Table(
+    "citizen_services",
+    metadata,
+    Column("id", String(160), primary_key=True),
+    Column("agency_id", Integer, ForeignKey("agencies.id"), nullable=False, index=True),
+    Column("title_fa", String(300), nullable=False),
+    Column("title_en", String(300), nullable=False),
+    Column("category", String(64), nullable=False),
+    Column("delivery", String(16), nullable=False),
+    Column("inquiries", JSONValue, nullable=False),
+    Column("search_key", Text, nullable=False),
+)
+
+# People who manage the registry: operators, agency admins, auditors.
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(120), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("agency_id", Integer, ForeignKey("agencies.id"), nullable=True),
+    Column("password_hash", String(200), nullable=False),  # argon2id
+    Column("status", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_sign_in_at", UTCDateTime, nullable=True),
+)
+
+# Bearer tokens for the management API: shown once, stored as SHA-256.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(16), nullable=False),
+    Column("label", String(100), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    Column("last_used_at", UTCDateTime, nullable=True),
+)
+
+# Signed-in web sessions (the cookie holds a random id; only its SHA-256 is stored).
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+)
+
+# Every change to the registry: who, what, why, before and after, and whether it happened.
+registry_events = Table(
+    "registry_events",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(160), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("object_type", String(32), nullable=False),
+    Column("object_id", String(200), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("before", JSONValue, nullable=True),
+    Column("after", JSONValue, nullable=True),
+    Column("outcome", String(16), nullable=False),
+    Index("ix_registry_events_object", "object_type", "object_id", "id"),
 )
 
 audit_records = Table(

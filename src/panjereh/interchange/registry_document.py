@@ -1,0 +1,337 @@
+"""The registry document: the whole registry as one YAML/JSON document.
+
+`panjereh registry export` writes it, `panjereh registry import` reads it, the demonstration
+government is generated as one.  Field-level rules live in the models (pydantic); rules that
+cross objects (references, uniqueness, roles) live in `RegistryDocument.problems`, which names
+each problem by its path (``grants[3].service``) so the YAML reader can add the line number.
+docs/registry-document.md describes every field.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from panjereh.domain.identifiers import LegalId
+from panjereh.domain.text import normalize
+from panjereh.registry.endpoints import validate_endpoint_url
+from panjereh.registry.model import (
+    AgencyKind,
+    Delivery,
+    GrantStatus,
+    PersonalData,
+    ServiceStatus,
+    Status,
+    SubjectKind,
+    SystemRole,
+    parse_code,
+    parse_service_id,
+)
+from panjereh.registry.schemas import check_pointer, check_schema
+
+_SYSTEM_REF = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*/[a-z0-9]+(?:-[a-z0-9]+)*$", re.ASCII)
+_CITIZEN_SERVICE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*\.[a-z0-9]+(?:-[a-z0-9]+)*$", re.ASCII)
+_HEX64 = re.compile(r"^[0-9a-f]{64}$", re.ASCII)
+_KEY_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$", re.ASCII)
+
+
+def _system_ref(value: str) -> str:
+    if len(value) > 129 or not _SYSTEM_REF.fullmatch(value):
+        raise ValueError("must be 'agency-code/system-code'")
+    return value
+
+
+def _legal_id(value: str) -> str:
+    return LegalId.parse(value).value
+
+
+def _persian(value: str) -> str:
+    return normalize(value)
+
+
+def _pointer(value: str) -> str:
+    return check_pointer(value, "pointer")
+
+
+Code = Annotated[str, AfterValidator(parse_code)]
+ServiceId = Annotated[str, AfterValidator(parse_service_id)]
+SystemRef = Annotated[str, AfterValidator(_system_ref)]
+PersianText = Annotated[str, Field(min_length=1, max_length=300), AfterValidator(_persian)]
+EnglishText = Annotated[str, Field(min_length=1, max_length=300)]
+LongText = Annotated[str, Field(max_length=4000)]
+Pointer = Annotated[str, AfterValidator(_pointer)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Purpose(Strict):
+    """A legal basis a consumer may declare for an inquiry."""
+
+    code: Code
+    name_fa: PersianText
+    name_en: EnglishText
+    legal_basis: LongText = ""
+
+
+class Contact(Strict):
+    email: Annotated[str, Field(max_length=200, pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
+    phone: Annotated[str, Field(max_length=40)] | None = None
+
+
+class AgencyDoc(Strict):
+    code: Code
+    legal_id: Annotated[str, AfterValidator(_legal_id)]
+    name_fa: PersianText
+    name_en: EnglishText
+    kind: AgencyKind
+    parent: Code | None = None  # the ministry an organization belongs to
+    contact: Contact = Contact()
+    status: Status = Status.ACTIVE
+
+
+class ApiKeyDoc(Strict):
+    """An API key as stored: its peppered hash, never the key."""
+
+    prefix: Annotated[str, Field(min_length=4, max_length=16)]
+    key_hash: Annotated[str, Field(pattern=_HEX64.pattern)]
+    label: Annotated[str, Field(max_length=100)] = ""
+    created_at: AwareDatetime
+    expires_at: AwareDatetime | None = None
+    revoked_at: AwareDatetime | None = None
+    last_used_at: AwareDatetime | None = None
+
+
+class SigningKeyDoc(Strict):
+    """An Ed25519 public key the system signs requests with (RFC 9421)."""
+
+    key_id: Annotated[str, Field(pattern=_KEY_ID.pattern)]
+    public_key: str  # base64url of the 32 raw bytes
+    created_at: AwareDatetime
+    expires_at: AwareDatetime | None = None
+    revoked_at: AwareDatetime | None = None
+
+    @field_validator("public_key")
+    @classmethod
+    def _ed25519(cls, value: str) -> str:
+        try:
+            raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+        except ValueError:
+            raise ValueError("must be base64url") from None
+        if len(raw) != 32:
+            raise ValueError("an Ed25519 public key has 32 bytes")
+        return value
+
+
+class SystemDoc(Strict):
+    agency: Code
+    code: Code
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    roles: Annotated[list[SystemRole], Field(min_length=1, max_length=2)]
+    status: Status = Status.ACTIVE
+    api_keys: list[ApiKeyDoc] = []
+    signing_keys: list[SigningKeyDoc] = []
+
+    @property
+    def ref(self) -> str:
+        return f"{self.agency}/{self.code}"
+
+
+class SubjectDoc(Strict):
+    """Whom an inquiry is about: a JSON Pointer into the request and what it holds."""
+
+    pointer: Pointer | None = None
+    kind: SubjectKind = SubjectKind.NONE
+
+    @model_validator(mode="after")
+    def _pointer_iff_kind(self) -> SubjectDoc:
+        if (self.pointer is None) != (self.kind is SubjectKind.NONE):
+            raise ValueError("a subject has both a pointer and a kind, or neither (kind: none)")
+        return self
+
+
+class ServiceDoc(Strict):
+    id: ServiceId
+    provider: SystemRef
+    name_fa: PersianText
+    name_en: EnglishText
+    description_fa: LongText = ""
+    description_en: LongText = ""
+    endpoint_url: str
+    request_schema: dict[str, Any]
+    response_schema: dict[str, Any]
+    subject: SubjectDoc = SubjectDoc()
+    personal_data: PersonalData = PersonalData.PERSONAL
+    timeout_ms: Annotated[int, Field(ge=100, le=120_000)] = 5000
+    cache_ttl_s: Annotated[int, Field(ge=0, le=86_400)] = 0
+    idempotent: bool = True
+    status: ServiceStatus = ServiceStatus.ACTIVE
+    deprecated_on: date | None = None
+
+    @field_validator("endpoint_url")
+    @classmethod
+    def _endpoint(cls, value: str, info: ValidationInfo) -> str:
+        context = info.context or {}
+        return validate_endpoint_url(value, allow_private=bool(context.get("allow_private")))
+
+    @field_validator("request_schema", "response_schema")
+    @classmethod
+    def _schema(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        check_schema(value, str(info.field_name))
+        return value
+
+    @property
+    def agency(self) -> str:
+        return self.id.split(".", 1)[0]
+
+
+class GrantDoc(Strict):
+    consumer: SystemRef
+    service: ServiceId
+    purposes: Annotated[list[Code], Field(min_length=1)]
+    projection: list[Pointer] | None = None  # None: every field of the answer
+    rate_limit_per_minute: Annotated[int, Field(gt=0)] | None = None
+    daily_quota: Annotated[int, Field(gt=0)] | None = None
+    valid_from: date | None = None
+    valid_until: date | None = None
+    confidential: bool = False
+    disclosure_date: date | None = None
+    status: GrantStatus = GrantStatus.ACTIVE
+    justification: LongText = ""
+    requested_by: Annotated[str, Field(max_length=120)] | None = None
+    requested_at: AwareDatetime | None = None
+    decided_by: Annotated[str, Field(max_length=120)] | None = None
+    decided_at: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _dates(self) -> GrantDoc:
+        if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
+            raise ValueError("valid_until is before valid_from")
+        if self.confidential and self.disclosure_date is None:
+            raise ValueError("a confidential grant needs a disclosure_date")
+        if not self.confidential and self.disclosure_date is not None:
+            raise ValueError("disclosure_date is only for confidential grants")
+        return self
+
+
+class CitizenServiceDoc(Strict):
+    """A service an agency offers citizens, however it is delivered today."""
+
+    id: Annotated[str, Field(max_length=160, pattern=_CITIZEN_SERVICE.pattern)]
+    agency: Code
+    title_fa: PersianText
+    title_en: EnglishText
+    category: Code
+    delivery: Delivery
+    inquiries: list[ServiceId] = []
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentProblem:
+    path: tuple[str | int, ...]
+    message: str
+
+
+class RegistryDocument(Strict):
+    purposes: list[Purpose] = []
+    agencies: list[AgencyDoc] = []
+    systems: list[SystemDoc] = []
+    services: list[ServiceDoc] = []
+    grants: list[GrantDoc] = []
+    citizen_services: list[CitizenServiceDoc] = []
+
+    def problems(self) -> list[DocumentProblem]:
+        """Cross-object rules: unique keys, references that resolve, roles that fit."""
+        return list(_cross_checks(self))
+
+
+def _duplicates(section: str, keys: list[str], field: str) -> Iterator[DocumentProblem]:
+    counts = Counter(keys)
+    for index, key in enumerate(keys):
+        if counts[key] > 1:
+            yield DocumentProblem((section, index, field), f"{key!r} appears more than once")
+
+
+def _cross_checks(doc: RegistryDocument) -> Iterator[DocumentProblem]:
+    yield from _duplicates("purposes", [p.code for p in doc.purposes], "code")
+    yield from _duplicates("agencies", [a.code for a in doc.agencies], "code")
+    yield from _duplicates("agencies", [a.legal_id for a in doc.agencies], "legal_id")
+    yield from _duplicates("systems", [s.ref for s in doc.systems], "code")
+    yield from _duplicates("services", [s.id for s in doc.services], "id")
+    yield from _duplicates(
+        "grants", [f"{g.consumer} -> {g.service}" for g in doc.grants], "service"
+    )
+    yield from _duplicates("citizen_services", [c.id for c in doc.citizen_services], "id")
+    agencies = {a.code for a in doc.agencies}
+    for i, agency in enumerate(doc.agencies):
+        if agency.parent is not None and (
+            agency.parent not in agencies or agency.parent == agency.code
+        ):
+            yield DocumentProblem(("agencies", i, "parent"), f"no other agency {agency.parent!r}")
+    systems = {s.ref: s for s in doc.systems}
+    for i, system in enumerate(doc.systems):
+        if system.agency not in agencies:
+            yield DocumentProblem(("systems", i, "agency"), f"no agency {system.agency!r}")
+    yield from _check_services(doc, systems)
+    yield from _check_grants(doc, systems)
+    services = {s.id for s in doc.services}
+    for i, citizen in enumerate(doc.citizen_services):
+        if citizen.agency not in agencies:
+            yield DocumentProblem(
+                ("citizen_services", i, "agency"), f"no agency {citizen.agency!r}"
+            )
+        for j, inquiry in enumerate(citizen.inquiries):
+            if inquiry not in services:
+                yield DocumentProblem(
+                    ("citizen_services", i, "inquiries", j), f"no service {inquiry!r}"
+                )
+
+
+def _check_services(
+    doc: RegistryDocument, systems: dict[str, SystemDoc]
+) -> Iterator[DocumentProblem]:
+    for i, service in enumerate(doc.services):
+        provider = systems.get(service.provider)
+        if provider is None:
+            yield DocumentProblem(("services", i, "provider"), f"no system {service.provider!r}")
+        elif SystemRole.PROVIDER not in provider.roles:
+            yield DocumentProblem(("services", i, "provider"), "that system is not a provider")
+        elif provider.agency != service.agency:
+            yield DocumentProblem(
+                ("services", i, "id"), "a service id starts with its provider's agency code"
+            )
+
+
+def _check_grants(
+    doc: RegistryDocument, systems: dict[str, SystemDoc]
+) -> Iterator[DocumentProblem]:
+    services = {s.id for s in doc.services}
+    purposes = {p.code for p in doc.purposes}
+    for i, grant in enumerate(doc.grants):
+        consumer = systems.get(grant.consumer)
+        if consumer is None:
+            yield DocumentProblem(("grants", i, "consumer"), f"no system {grant.consumer!r}")
+        elif SystemRole.CONSUMER not in consumer.roles:
+            yield DocumentProblem(("grants", i, "consumer"), "that system is not a consumer")
+        if grant.service not in services:
+            yield DocumentProblem(("grants", i, "service"), f"no service {grant.service!r}")
+        for j, purpose in enumerate(grant.purposes):
+            if purpose not in purposes:
+                yield DocumentProblem(("grants", i, "purposes", j), f"no purpose {purpose!r}")
