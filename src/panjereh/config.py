@@ -80,6 +80,13 @@ class Settings(BaseSettings):
             "production; generated under <data_dir>/secrets/ in development."
         ),
     )
+    allow_private_endpoints: bool = Field(
+        default=False,
+        description=(
+            "Let services register endpoints on loopback, private or link-local addresses "
+            "(the demo and tests need it; never on a production exchange)."
+        ),
+    )
     simulator: bool | None = Field(
         default=None,
         description=(

@@ -149,6 +149,21 @@ class SystemDoc(Strict):
     api_keys: list[ApiKeyDoc] = []
     signing_keys: list[SigningKeyDoc] = []
 
+    @field_validator("roles")
+    @classmethod
+    def _sorted_roles(cls, value: list[SystemRole]) -> list[SystemRole]:
+        return sorted(set(value))
+
+    @field_validator("api_keys")
+    @classmethod
+    def _sorted_keys(cls, value: list[ApiKeyDoc]) -> list[ApiKeyDoc]:
+        return sorted(value, key=lambda k: k.key_hash)
+
+    @field_validator("signing_keys")
+    @classmethod
+    def _sorted_signers(cls, value: list[SigningKeyDoc]) -> list[SigningKeyDoc]:
+        return sorted(value, key=lambda k: k.key_id)
+
     @property
     def ref(self) -> str:
         return f"{self.agency}/{self.code}"

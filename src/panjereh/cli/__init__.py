@@ -11,6 +11,9 @@ import click
 import orjson
 
 from panjereh import __version__
+from panjereh.cli.common import UserError
+from panjereh.cli.registry import registry
+from panjereh.cli.users import user
 from panjereh.config import Settings, load_settings, resolve_pepper
 from panjereh.domain.clock import utc_now
 from panjereh.domain.errors import PanjerehError
@@ -20,10 +23,6 @@ from panjereh.storage.engine import create_engine
 from panjereh.storage.migrate import ensure_current, upgrade
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-class UserError(PanjerehError):
-    """Something the person running the command can fix."""
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -180,5 +179,5 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2)
 
 
-if __name__ == "__main__":  # pragma: no cover
-    main()
+cli.add_command(registry)
+cli.add_command(user)

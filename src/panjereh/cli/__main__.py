@@ -1,0 +1,5 @@
+"""`python -m panjereh.cli`."""
+
+from panjereh.cli import main
+
+main()
