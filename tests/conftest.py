@@ -6,9 +6,12 @@ otherwise; each test session creates its own database there and drops it at the 
 
 from __future__ import annotations
 
+import asyncio
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
@@ -19,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from panjereh.config import Environment, Settings
 from panjereh.storage.engine import create_engine
 from panjereh.storage.migrate import upgrade
+from panjereh.storage.tables import metadata, registry_state
 
 POSTGRES_ENV = "PANJEREH_TEST_POSTGRES_URL"
 
@@ -60,31 +64,66 @@ def postgres_server_url() -> Iterator[str]:
         finally:
             await conn.close()
 
-    import asyncio
-
     asyncio.run(create())
     yield url.set(database=name).render_as_string(hide_password=False)
     asyncio.run(drop())
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated empty SQLite database, made once and copied for every test."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+
+    async def migrate() -> None:
+        engine = create_engine(f"sqlite+aiosqlite:///{path}")
+        try:
+            await upgrade(engine)
+            async with engine.connect() as conn:
+                await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            await engine.dispose()
+
+    asyncio.run(migrate())
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_migrated(postgres_server_url: str) -> str:
+    """The session's PostgreSQL database, migrated once."""
+
+    async def migrate() -> None:
+        engine = create_engine(postgres_server_url)
+        try:
+            await upgrade(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(migrate())
+    return postgres_server_url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Each storage test runs once on SQLite and once on PostgreSQL."""
     if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
-    server_url: str = request.getfixturevalue("postgres_server_url")
+        path = tmp_path / "test.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite+aiosqlite:///{path}"
+    server_url: str = request.getfixturevalue("postgres_migrated")
     return server_url
 
 
 @pytest.fixture
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    """A migrated, empty database (PostgreSQL: the schema is reset for every test)."""
+    """A migrated, empty database (PostgreSQL: every table emptied before each test)."""
     engine = create_engine(database_url)
     if engine.dialect.name == "postgresql":
+        tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
         async with engine.begin() as conn:
-            await conn.exec_driver_sql("DROP SCHEMA public CASCADE")
-            await conn.exec_driver_sql("CREATE SCHEMA public")
-    await upgrade(engine)
+            await conn.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+            await conn.execute(
+                registry_state.insert().values(id=1, version=0, changed_at=datetime.now(UTC))
+            )
     try:
         yield engine
     finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from starlette.routing import Mount, Route
 
 from panjereh.config import Environment, Settings, setting_names
@@ -26,7 +27,23 @@ def test_every_route_declares_its_access_policy(tmp_path: Path) -> None:
             undeclared.append(item.path)
     assert undeclared == []
     mounts = sorted(item.path for item in app.web.routes if isinstance(item, Mount))
-    assert mounts == ["/simulator", "/static"]
+    assert mounts == ["/api/v1", "/simulator", "/static"]
+
+
+def test_every_api_route_declares_its_access_policy(tmp_path: Path) -> None:
+    app = create_app(Settings(env=Environment.DEVELOPMENT, data_dir=tmp_path))
+    api = next(
+        item.app for item in app.web.routes if isinstance(item, Mount) and item.path == "/api/v1"
+    )
+    assert isinstance(api, FastAPI)
+    operations = [
+        (method.upper(), path, operation)
+        for path, item in api.openapi()["paths"].items()
+        for method, operation in item.items()
+    ]
+    undeclared = [f"{method} {path}" for method, path, op in operations if "x-access" not in op]
+    assert undeclared == []
+    assert len(operations) > 20
 
 
 @pytest.mark.parametrize("name", sorted(setting_names()))

@@ -26,8 +26,10 @@ from panjereh.interchange.registry_document import (
 )
 from panjereh.registry.access import (
     Conflict,
+    Forbidden,
     NotFound,
     Principal,
+    can_manage,
     can_read_grant,
     require_manage,
     require_operator,
@@ -389,7 +391,8 @@ class RegistryOps:
     async def decide_grant(self, consumer: str, service_id: str, *, approve: bool) -> GrantDoc:
         """The provider agency (or an operator) approves or rejects a pending request."""
         before = await self.grant(consumer, service_id)
-        require_manage(self.principal, service_id.split(".", 1)[0], "grant")
+        if not can_manage(self.principal, service_id.split(".", 1)[0]):
+            raise Forbidden("only the provider's agency or an operator decides on a grant")
         if before.status is not GrantStatus.PENDING:
             raise Conflict(f"the grant is {before.status.value}, not pending")
         decided = before.model_copy(

@@ -20,6 +20,7 @@ from panjereh.domain.clock import Clock, SystemClock
 from panjereh.exchange.asgi import SERVICES_PATH, Receive, Scope, Send
 from panjereh.simulator.app import create_simulator
 from panjereh.web import exchange_meta, health
+from panjereh.web.api.app import create_api
 from panjereh.web.portal import views as portal
 from panjereh.web.runtime import Runtime
 
@@ -60,6 +61,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> PanjerehApp
         *exchange_meta.routes(runtime),
         *health.routes(runtime),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
+        Mount("/api/v1", app=create_api(runtime)),
     ]
     if settings.simulator_enabled:
         routes.append(Mount("/simulator", app=create_simulator(settings.simulator_seed)))

@@ -1,0 +1,1 @@
+"""The management REST API, /api/v1 (FastAPI: off the inquiry hot path)."""

@@ -1,0 +1,90 @@
+"""One error envelope for the management API too: RFC 9457 problem+json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse
+
+from panjereh.domain.errors import InvalidValue
+from panjereh.interchange.yaml_io import format_path
+from panjereh.registry.access import Conflict, Forbidden, NotFound
+
+PROBLEM = "application/problem+json"
+
+
+def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JSONResponse:
+    body = {
+        "type": f"/problems/{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    return JSONResponse(body | extra, status_code=status, media_type=PROBLEM)
+
+
+class Unauthenticated(Exception):
+    """No valid bearer token."""
+
+
+def install(app: FastAPI) -> None:
+    async def not_found(_r: Request, exc: Exception) -> JSONResponse:
+        return problem(404, "not-found", "Not found", str(exc) or "Not found.")
+
+    async def forbidden(_r: Request, exc: Exception) -> JSONResponse:
+        return problem(403, "forbidden", "Forbidden", str(exc))
+
+    async def conflict(_r: Request, exc: Exception) -> JSONResponse:
+        return problem(409, "conflict", "Conflict", str(exc))
+
+    async def invalid(_r: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, InvalidValue)  # noqa: S101
+        return problem(
+            422,
+            "invalid-request",
+            "Invalid request",
+            exc.message_en,
+            detail_fa=exc.message_fa,
+            field=exc.field,
+            error=exc.code,
+        )
+
+    async def unauthenticated(_r: Request, _exc: Exception) -> JSONResponse:
+        response = problem(
+            401,
+            "unauthenticated",
+            "Authentication required",
+            "Send 'Authorization: Bearer <token>'.",
+        )
+        response.headers["WWW-Authenticate"] = 'Bearer realm="panjereh"'
+        return response
+
+    async def validation(_r: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)  # noqa: S101
+        errors = [
+            {
+                "field": format_path(tuple(e["loc"][1:])) or str(e["loc"][0]),
+                "message": str(e["msg"]).removeprefix("Value error, "),
+            }
+            for e in exc.errors()
+        ]
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        return problem(422, "invalid-request", "Invalid request", detail, errors=errors)
+
+    async def http_error(_r: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)  # noqa: S101
+        codes = {404: "not-found", 405: "method-not-allowed"}
+        code = codes.get(exc.status_code, "error")
+        return problem(exc.status_code, code, str(exc.detail), str(exc.detail))
+
+    app.add_exception_handler(NotFound, not_found)
+    app.add_exception_handler(Forbidden, forbidden)
+    app.add_exception_handler(Conflict, conflict)
+    app.add_exception_handler(InvalidValue, invalid)
+    app.add_exception_handler(Unauthenticated, unauthenticated)
+    app.add_exception_handler(RequestValidationError, validation)
+    app.add_exception_handler(StarletteHTTPException, http_error)
