@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 export PANJEREH_ENV ?= development
+# The demo's simulated agencies listen on 127.0.0.1 (refused otherwise, against SSRF).
+export PANJEREH_ALLOW_PRIVATE_ENDPOINTS ?= true
 
 .DEFAULT_GOAL := help
 

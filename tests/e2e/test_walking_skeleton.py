@@ -32,14 +32,24 @@ def env(tmp_path: Path) -> dict[str, str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("PANJEREH_")}
     return clean | {
         "PANJEREH_ENV": "development",
+        "PANJEREH_ALLOW_PRIVATE_ENDPOINTS": "true",
         "PANJEREH_DATA_DIR": str(tmp_path / "var"),
         "PANJEREH_PORT": str(free_port()),
     }
 
 
 @pytest.fixture
-def server(env: dict[str, str], tmp_path: Path) -> Iterator[str]:
+def seeded(env: dict[str, str]) -> dict[str, list[dict[str, str]]]:
+    """What `make run` does before serving: migrate, seed the demo."""
     assert _run(["db", "upgrade"], env).returncode == 0
+    result = _run(["demo", "--json"], env)
+    assert result.returncode == 0, result.stderr
+    output: dict[str, list[dict[str, str]]] = json.loads(result.stdout)
+    return output
+
+
+@pytest.fixture
+def server(env: dict[str, str], tmp_path: Path, seeded: object) -> Iterator[str]:
     log = (tmp_path / "serve.log").open("wb")
     process = subprocess.Popen(  # noqa: S603
         [*PANJEREH, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
@@ -62,11 +72,9 @@ def server(env: dict[str, str], tmp_path: Path) -> Iterator[str]:
 
 
 def test_an_inquiry_walks_the_whole_path_over_a_socket(
-    env: dict[str, str], server: str, tmp_path: Path
+    server: str, seeded: dict[str, list[dict[str, str]]], tmp_path: Path
 ) -> None:
-    seeded = _run(["demo", "--json"], env)
-    assert seeded.returncode == 0, seeded.stderr
-    key = json.loads(seeded.stdout)[0]["api_key"]
+    key = seeded["credentials"][0]["api_key"]
     citizen = Population(1405).sample(1)[0]
 
     response = httpx.post(

@@ -15,10 +15,10 @@ from panjereh.cli.common import UserError
 from panjereh.cli.registry import registry
 from panjereh.cli.users import user
 from panjereh.config import Settings, load_settings, resolve_pepper
+from panjereh.demo.seed import DemoSeed, seed_demo
 from panjereh.domain.clock import utc_now
 from panjereh.domain.errors import PanjerehError
 from panjereh.simulator.population import Population
-from panjereh.storage.demo import DemoCredentials, seed_demo
 from panjereh.storage.engine import create_engine
 from panjereh.storage.migrate import ensure_current, upgrade
 
@@ -67,9 +67,14 @@ def demo(as_json: bool) -> None:
             "demo data exists only in development: set PANJEREH_ENV=development "
             "(never on a production server)"
         )
+    if not settings.allow_private_endpoints:
+        raise UserError(
+            "the demo's simulated agencies listen on this machine: set "
+            "PANJEREH_ALLOW_PRIVATE_ENDPOINTS=true to register their loopback endpoints"
+        )
     pepper = resolve_pepper(settings)
 
-    async def run() -> list[DemoCredentials]:
+    async def run() -> DemoSeed:
         engine = create_engine(settings.effective_database_url)
         try:
             await ensure_current(engine)
@@ -79,18 +84,24 @@ def demo(as_json: bool) -> None:
         finally:
             await engine.dispose()
 
-    credentials = asyncio.run(run())
+    seeded = asyncio.run(run())
     if as_json:
         click.echo(
             orjson.dumps(
-                [
-                    {"system": c.system, "api_key": c.api_key, "granted": c.granted}
-                    for c in credentials
-                ]
+                {
+                    "credentials": [
+                        {"system": c.system, "api_key": c.api_key, "granted": c.granted}
+                        for c in seeded.credentials
+                    ],
+                    "users": [
+                        {"username": u.username, "password": u.password, "role": u.role.value}
+                        for u in seeded.users
+                    ],
+                }
             )
         )
         return
-    _print_welcome(settings, credentials)
+    _print_welcome(settings, seeded)
 
 
 @cli.command()
@@ -132,19 +143,31 @@ def serve(host: str | None, port: int | None) -> None:
     uvicorn.Server(config).run()
 
 
-def _print_welcome(settings: Settings, credentials: list[DemoCredentials]) -> None:
+def _print_welcome(settings: Settings, seeded: DemoSeed) -> None:
     base = settings.effective_public_url
+    credentials = seeded.credentials
+    changed = sum(seeded.result.created.values()) + sum(seeded.result.updated.values())
     click.echo("")
-    click.echo("Panjereh demonstration government is ready.")
+    click.echo(
+        f"Panjereh demonstration government is ready: {seeded.services} inquiry services "
+        f"({changed} registry objects created or updated this time)."
+    )
     click.echo(f"  Portal (Persian):  {base}/")
     click.echo(f"  Portal (English):  {base}/en/")
     click.echo(f"  Exchange:          {base}/exchange/v1/services")
-    click.echo(f"  API docs:          {base}/exchange/v1/openapi.json")
+    click.echo(f"  API docs:          {base}/exchange/v1/openapi.json  {base}/api/v1/openapi.json")
     click.echo("")
     click.echo("Demo credentials (development only):")
     for item in credentials:
-        granted = ", ".join(item.granted) or "no grants (its inquiries are refused: 403)"
-        click.echo(f"  {item.system:28} ApiKey {item.api_key}   grants: {granted}")
+        granted = "holds no grant on civil-registry.person.v1 (refused: 403)"
+        if "civil-registry.person.v1" in item.granted:
+            granted = f"{len(item.granted)} grants, including civil-registry.person.v1"
+        click.echo(f"  {item.system:28} ApiKey {item.api_key}   {granted}")
+    click.echo("")
+    click.echo("Demo accounts (user name / password):")
+    for account in seeded.users:
+        scope = f" of {account.agency}" if account.agency else ""
+        click.echo(f"  {account.username:24} {account.password}   {account.role.value}{scope}")
     sample = credentials[0].api_key
     citizen = Population(settings.simulator_seed).sample(1)[0].national_code
     click.echo("")

@@ -1,118 +1,164 @@
 """What the simulator serves: the contract between the simulated agencies and the demo seed.
 
 The demonstration government (panjereh.demo) registers every entry here as an active service
-whose endpoint is ``<public_url>/simulator<path>``.
+whose endpoint is ``<public_url>/simulator<path>``, and may register any number of template
+services on the generic endpoint (:data:`GENERIC_PATH_TEMPLATE`), whose request and answer
+are described by :func:`generic_request_schema` and :func:`generic_response_schema`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import copy
 from dataclasses import dataclass
 from typing import Any
 
+from panjereh.domain.errors import InvalidValue
+from panjereh.simulator.agriculture_ministry import catalogue as agriculture
+from panjereh.simulator.civil_registry import catalogue as civil
+from panjereh.simulator.companies_registry import catalogue as companies
+from panjereh.simulator.cultural_heritage_ministry import catalogue as heritage
+from panjereh.simulator.education_ministry import catalogue as education
+from panjereh.simulator.generic import GenericStatus
+from panjereh.simulator.health_insurance import catalogue as health
+from panjereh.simulator.interior_ministry import catalogue as interior
+from panjereh.simulator.judiciary import catalogue as justice
+from panjereh.simulator.oil_ministry import catalogue as oil
+from panjereh.simulator.schemas import (
+    BOOLEAN,
+    DIGITS,
+    LEGAL_ID_REQUEST,
+    NATIONAL_CODE_REQUEST,
+    NO_SUBJECT_REQUEST,
+    PURPOSES,
+    TEXT,
+    SimulatedService,
+    dated,
+    one_of,
+    response,
+)
+from panjereh.simulator.science_ministry import catalogue as science
+from panjereh.simulator.social_security import catalogue as security
+from panjereh.simulator.tax_administration import catalogue as tax
+from panjereh.simulator.telecom_regulator import catalogue as telecom
+from panjereh.simulator.traffic_police import catalogue as traffic
+from panjereh.simulator.welfare_organization import catalogue as welfare
+
+__all__ = [
+    "GENERIC_PATH_TEMPLATE",
+    "LEGAL_ID_REQUEST",
+    "NATIONAL_CODE_REQUEST",
+    "PURPOSES",
+    "SIMULATED_AGENCIES",
+    "SIMULATED_SERVICES",
+    "SimulatedAgency",
+    "SimulatedService",
+    "generic_request_schema",
+    "generic_response_schema",
+]
+
 
 @dataclass(frozen=True, slots=True)
-class SimulatedService:
-    agency: str  # agency code, e.g. "civil-registry"
-    service_id: str  # "{agency}.{service}.v{N}", e.g. "civil-registry.person.v1"
-    path: str  # below /simulator, e.g. "/civil-registry/person"
+class SimulatedAgency:
+    code: str  # the path prefix below /simulator, e.g. "civil-registry"
     name_fa: str
     name_en: str
-    description_fa: str
-    description_en: str
-    request_schema: Mapping[str, Any]  # JSON Schema draft 2020-12
-    response_schema: Mapping[str, Any]
-    subject_pointer: str | None  # JSON Pointer into the request, e.g. "/national_code"
-    subject_kind: str  # "national_code" | "legal_id" | "none"
-    personal_data: str  # "none" | "personal" | "sensitive"
-    purposes: tuple[str, ...]  # purpose codes a grant on it would typically allow
-    consumers: tuple[str, ...]  # agency codes that plausibly hold a grant on it
 
 
-NATIONAL_CODE_REQUEST: Mapping[str, Any] = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "type": "object",
-    "required": ["national_code"],
-    "properties": {"national_code": {"type": "string", "minLength": 10, "maxLength": 32}},
-    "additionalProperties": False,
-}
-
-SIMULATED_SERVICES: tuple[SimulatedService, ...] = (
-    SimulatedService(
-        agency="civil-registry",
-        service_id="civil-registry.person.v1",
-        path="/civil-registry/person",
-        name_fa="استعلام مشخصات هویتی فرد",
-        name_en="Person identity inquiry",
-        description_fa="نام، نام پدر، جنسیت، تاریخ تولد و وضعیت حیات فرد با کد ملی او.",
-        description_en=(
-            "A person's name, father's name, gender, birth date and whether they are alive, "
-            "by national code."
-        ),
-        request_schema=NATIONAL_CODE_REQUEST,
-        response_schema={
-            "$schema": "https://json-schema.org/draft/2020-12/schema",
-            "type": "object",
-            "required": ["national_code", "first_name", "last_name", "birth_date", "alive"],
-            "properties": {
-                "national_code": {"type": "string"},
-                "first_name": {"type": "string"},
-                "last_name": {"type": "string"},
-                "father_name": {"type": "string"},
-                "gender": {"enum": ["male", "female"]},
-                "birth_date": {"type": "string", "format": "date"},
-                "birth_date_jalali": {"type": "string"},
-                "birth_province": {"type": "string"},
-                "alive": {"type": "boolean"},
-            },
-        },
-        subject_pointer="/national_code",
-        subject_kind="national_code",
-        personal_data="personal",
-        purposes=("identity-verification", "benefit-eligibility", "employment-check"),
-        consumers=(
-            "social-security",
-            "health-insurance",
-            "tax-administration",
-            "welfare-organization",
-        ),
+SIMULATED_AGENCIES: tuple[SimulatedAgency, ...] = (
+    SimulatedAgency(
+        "civil-registry", "سازمان ثبت احوال کشور", "National Organization for Civil Registration"
+    ),
+    SimulatedAgency(
+        "science-ministry",
+        "وزارت علوم، تحقیقات و فناوری",
+        "Ministry of Science, Research and Technology",
+    ),
+    SimulatedAgency("education-ministry", "وزارت آموزش و پرورش", "Ministry of Education"),
+    SimulatedAgency("social-security", "سازمان تأمین اجتماعی", "Social Security Organization"),
+    SimulatedAgency(
+        "health-insurance", "سازمان بیمه سلامت ایران", "Iran Health Insurance Organization"
+    ),
+    SimulatedAgency("judiciary", "قوه قضاییه", "Judiciary"),
+    SimulatedAgency("traffic-police", "پلیس راهور فراجا", "Traffic Police"),
+    SimulatedAgency(
+        "telecom-regulator",
+        "سازمان تنظیم مقررات و ارتباطات رادیویی",
+        "Communications Regulatory Authority",
+    ),
+    SimulatedAgency(
+        "tax-administration", "سازمان امور مالیاتی کشور", "Iranian National Tax Administration"
+    ),
+    SimulatedAgency("welfare-organization", "سازمان بهزیستی کشور", "State Welfare Organization"),
+    SimulatedAgency("agriculture-ministry", "وزارت جهاد کشاورزی", "Ministry of Agriculture Jihad"),
+    SimulatedAgency(
+        "cultural-heritage-ministry",
+        "وزارت میراث فرهنگی، گردشگری و صنایع دستی",
+        "Ministry of Cultural Heritage, Tourism and Handicrafts",
+    ),
+    SimulatedAgency("oil-ministry", "وزارت نفت", "Ministry of Petroleum"),
+    SimulatedAgency("interior-ministry", "وزارت کشور", "Ministry of Interior"),
+    SimulatedAgency(
+        "companies-registry",
+        "سازمان ثبت اسناد و املاک کشور",
+        "Registration Organization of Deeds and Properties",
     ),
 )
 
+SIMULATED_SERVICES: tuple[SimulatedService, ...] = (
+    *civil.SERVICES,
+    *science.SERVICES,
+    *education.SERVICES,
+    *security.SERVICES,
+    *health.SERVICES,
+    *justice.SERVICES,
+    *traffic.SERVICES,
+    *telecom.SERVICES,
+    *tax.SERVICES,
+    *welfare.SERVICES,
+    *agriculture.SERVICES,
+    *heritage.SERVICES,
+    *oil.SERVICES,
+    *interior.SERVICES,
+    *companies.SERVICES,
+)
 
+#: The generic endpoint below /simulator, for template services without an implementation.
 GENERIC_PATH_TEMPLATE = "/{agency}/inquiries/{service}"
+
+_GENERIC_REQUESTS = {
+    "national_code": NATIONAL_CODE_REQUEST,
+    "legal_id": LEGAL_ID_REQUEST,
+    "none": NO_SUBJECT_REQUEST,
+}
+_CODE = {"type": "string", "pattern": "^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$"}
 
 
 def generic_request_schema(subject_kind: str) -> dict[str, Any]:
-    """Request schema of a template-generated service answered by the generic endpoint."""
-    properties: dict[str, Any] = {}
-    required: list[str] = []
-    if subject_kind == "national_code":
-        properties["national_code"] = {"type": "string", "minLength": 10, "maxLength": 32}
-        required.append("national_code")
-    elif subject_kind == "legal_id":
-        properties["legal_id"] = {"type": "string", "minLength": 11, "maxLength": 32}
-        required.append("legal_id")
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "type": "object",
-        "required": required,
-        "properties": properties,
-        "additionalProperties": False,
-    }
+    """The request of a generic service whose subject is ``subject_kind``."""
+    if subject_kind not in _GENERIC_REQUESTS:
+        raise InvalidValue(
+            "simulator.subject-kind",
+            message_en="The subject kind must be national_code, legal_id or none.",
+            message_fa="نوع موضوع استعلام باید national_code، legal_id یا none باشد.",
+        )
+    return copy.deepcopy(dict(_GENERIC_REQUESTS[subject_kind]))
 
 
 def generic_response_schema() -> dict[str, Any]:
-    """Response schema of the generic endpoint."""
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "type": "object",
-        "required": ["service", "subject_found", "status", "reference"],
-        "properties": {
-            "service": {"type": "string"},
-            "subject_found": {"type": "boolean"},
-            "status": {"type": "string"},
-            "reference": {"type": "string"},
-            "valid_until": {"type": ["string", "null"], "format": "date"},
-        },
-    }
+    """The answer of every generic service."""
+    return copy.deepcopy(
+        dict(
+            response(
+                {
+                    "agency": _CODE,
+                    "service": _CODE,
+                    "subject_kind": one_of(["national_code", "legal_id", "none"]),
+                    "subject_found": BOOLEAN,
+                    "status": one_of(GenericStatus),
+                    "status_fa": TEXT,
+                    "reference": DIGITS,
+                    **dated("valid_until", optional=True),
+                }
+            )
+        )
+    )

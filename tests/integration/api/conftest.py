@@ -8,13 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from panjereh.config import Settings
 from panjereh.interchange.yaml_io import parse_document
 from panjereh.registry.access import Principal, Role
-from panjereh.storage import users_repo
 from panjereh.storage.document_repo import import_document
 from panjereh.storage.users_repo import create_user, issue_token
 from panjereh.web.app import PanjerehApp, create_app
@@ -61,15 +59,7 @@ class Api:
 
 
 @pytest.fixture
-def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Argon2 with production cost takes ~0.1 s a hash; these tests are not about hashing."""
-    monkeypatch.setattr(users_repo, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024))
-
-
-@pytest.fixture
-async def api(
-    engine: AsyncEngine, dev_settings: Settings, _fast_password_hashing: None
-) -> AsyncIterator[Api]:
+async def api(engine: AsyncEngine, dev_settings: Settings) -> AsyncIterator[Api]:
     document = parse_document(government(), allow_private=False)
     root = Principal("test:setup", Role.OPERATOR)
     tokens = {}

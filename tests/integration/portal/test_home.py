@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from panjereh.domain.text import persian_digits
 from tests.integration.conftest import Live
 
 
@@ -16,9 +17,21 @@ async def test_the_persian_home_page_is_rtl_and_lists_the_services(live: Live) -
     assert "استعلام مشخصات هویتی فرد" in html  # the service's Persian name
     assert "سازمان ثبت احوال کشور" in html  # its agency
     assert "civil-registry.person.v1" in html
-    assert "(تعداد خدمات: ۱)" in html  # Persian digits
+    count = len([s for s in live.app.runtime.registry.current.services.values() if s.is_callable])
+    assert f"(تعداد خدمات: {persian_digits(str(count))})" in html  # Persian digits
     assert re.search(r"<time>[۰-۹]+ [آ-ی]+ ۱۴[۰-۹]{2}</time>", html), "Jalali date in Persian"
     assert 'href="/en/"' in html
+
+
+async def test_the_search_normalizes_arabic_letters_and_digits(live: Live) -> None:
+    # «هويتي» typed with Arabic yeh finds «استعلام مشخصات هویتی فرد»
+    response = await live.client.get("/", params={"q": "مشخصات هويتي"})
+    assert response.status_code == 200
+    assert "استعلام مشخصات هویتی فرد" in response.text
+    assert "خدمات یافته‌شده: ۱" in response.text
+    nothing = await live.client.get("/en/", params={"q": "no such service anywhere"})
+    assert "Services found: 0" in nothing.text
+    assert "Person identity inquiry" not in nothing.text
 
 
 async def test_the_english_home_page_is_ltr(live: Live) -> None:

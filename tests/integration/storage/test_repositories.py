@@ -10,14 +10,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from panjereh.audit.records import AuditRecord, Outcome
+from panjereh.demo.government import DEMO_CONSUMERS
+from panjereh.demo.seed import seed_demo
 from panjereh.domain.identifiers import LegalId
 from panjereh.registry.credentials import hash_api_key
 from panjereh.storage.audit_repo import SqlAuditStore
-from panjereh.storage.demo import PERSON_SERVICE, seed_demo
 from panjereh.storage.registry_repo import load_snapshot, registry_version
 from panjereh.storage.tables import agencies, api_keys, grants, services, systems
+from panjereh.storage.users_repo import verify_password
 
 PEPPER = b"a-test-pepper-of-enough-length"
+PERSON_SERVICE = "civil-registry.person.v1"
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
 
@@ -32,41 +35,59 @@ async def _counts(engine: AsyncEngine) -> dict[str, int]:
 async def test_seeding_twice_adds_nothing_twice(engine: AsyncEngine) -> None:
     first = await seed_demo(engine, pepper=PEPPER, public_url="http://127.0.0.1:8000", now=NOW)
     counts = await _counts(engine)
+    version = await registry_version(engine)
     second = await seed_demo(engine, pepper=PEPPER, public_url="http://127.0.0.1:8000", now=NOW)
     assert await _counts(engine) == counts
-    assert counts == {"agencies": 3, "systems": 3, "services": 1, "grants": 1, "api_keys": 2}
-    assert first == second  # the same demo keys every time
+    assert await registry_version(engine) == version
+    assert not second.result.changed
+    assert counts["agencies"] >= 13
+    assert counts["services"] >= 1200
+    assert counts["api_keys"] == len(DEMO_CONSUMERS)
+    assert first.credentials == second.credentials  # the same demo keys every time
 
 
 async def test_the_seed_stores_only_hashes_of_keys(engine: AsyncEngine) -> None:
-    credentials = await seed_demo(engine, pepper=PEPPER, public_url="http://x.test", now=NOW)
+    seeded = await seed_demo(engine, pepper=PEPPER, public_url="http://x.test", now=NOW)
     async with engine.connect() as conn:
         stored = set((await conn.execute(select(api_keys.c.key_hash))).scalars())
-    assert stored == {hash_api_key(PEPPER, c.api_key) for c in credentials}
-    assert not any(c.api_key in value for c in credentials for value in stored)
+    assert stored == {hash_api_key(PEPPER, c.api_key) for c in seeded.credentials}
+    assert not any(c.api_key in value for c in seeded.credentials for value in stored)
 
 
 async def test_the_snapshot_holds_what_the_data_plane_needs(engine: AsyncEngine) -> None:
-    credentials = await seed_demo(engine, pepper=PEPPER, public_url="http://x.test", now=NOW)
+    seeded = await seed_demo(engine, pepper=PEPPER, public_url="http://x.test", now=NOW)
     snapshot = await load_snapshot(engine)
-    assert snapshot.version == await registry_version(engine) == 1
+    assert snapshot.version == await registry_version(engine)
     service = snapshot.services[PERSON_SERVICE]
     assert service.endpoint_url == "http://x.test/simulator/civil-registry/person"
     assert service.agency.code == "civil-registry"
+    assert service.request_schema["required"] == ["national_code"]
     for agency in snapshot.agencies.values():
         assert LegalId.parse(agency.legal_id).value == agency.legal_id
-    granted = snapshot.keys_by_hash[hash_api_key(PEPPER, credentials[0].api_key)]
-    assert snapshot.has_grant(granted.system_id, PERSON_SERVICE)
-    stranger = snapshot.keys_by_hash[hash_api_key(PEPPER, credentials[1].api_key)]
+    granted = snapshot.keys_by_hash[hash_api_key(PEPPER, seeded.credentials[0].api_key)]
+    grant = snapshot.grant(granted.system_id, PERSON_SERVICE)
+    assert grant is not None
+    assert "benefit-eligibility" in grant.purposes
+    stranger = snapshot.keys_by_hash[hash_api_key(PEPPER, seeded.credentials[1].api_key)]
     assert not snapshot.has_grant(stranger.system_id, PERSON_SERVICE)
 
 
 async def test_reseeding_follows_a_new_public_url(engine: AsyncEngine) -> None:
     await seed_demo(engine, pepper=PEPPER, public_url="http://old.test", now=NOW)
-    await seed_demo(engine, pepper=PEPPER, public_url="http://new.test", now=NOW)
+    again = await seed_demo(engine, pepper=PEPPER, public_url="http://new.test", now=NOW)
     snapshot = await load_snapshot(engine)
     assert snapshot.services[PERSON_SERVICE].endpoint_url.startswith("http://new.test/")
-    assert snapshot.version == 2
+    assert set(again.result.updated) == {"service"}
+
+
+async def test_demo_users_can_sign_in_with_their_printed_passwords(engine: AsyncEngine) -> None:
+    seeded = await seed_demo(engine, pepper=PEPPER, public_url="http://x.test", now=NOW)
+    async with engine.begin() as conn:
+        for user in seeded.users:
+            found = await verify_password(conn, user.username, user.password, NOW)
+            assert found is not None
+            assert found.role is user.role
+        assert await verify_password(conn, "operator", "wrong password!", NOW) is None
 
 
 def _record(n: int) -> AuditRecord:

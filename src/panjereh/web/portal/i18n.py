@@ -41,6 +41,11 @@ FA = Locale(
         "count": "تعداد خدمات",
         "today": "امروز",
         "skip": "رفتن به محتوای اصلی",
+        "search": "جست‌وجوی خدمت",
+        "search_hint": "مثلاً: گواهینامه، بیمه، مدرک تحصیلی",
+        "search_button": "جست‌وجو",
+        "found": "خدمات یافته‌شده",
+        "more": "نتایج بیشتری هست؛ جست‌وجو را دقیق‌تر کنید.",
     },
 )
 
@@ -66,5 +71,10 @@ EN = Locale(
         "count": "Services",
         "today": "Today",
         "skip": "Skip to main content",
+        "search": "Find a service",
+        "search_hint": "e.g. licence, insurance, degree",
+        "search_button": "Search",
+        "found": "Services found",
+        "more": "There are more results; narrow the search.",
     },
 )

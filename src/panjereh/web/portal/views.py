@@ -10,12 +10,13 @@ from starlette.responses import HTMLResponse
 from starlette.routing import BaseRoute
 
 from panjereh.domain.jalali import format_date
-from panjereh.domain.text import persian_digits
+from panjereh.domain.text import persian_digits, search_key
 from panjereh.web.policy import Access, route
 from panjereh.web.portal.i18n import EN, FA, Locale
 from panjereh.web.runtime import Runtime
 
 TEMPLATES = Path(__file__).parent / "templates"
+PAGE = 50  # services shown at once; the search narrows the rest
 
 
 def routes(runtime: Runtime) -> list[BaseRoute]:
@@ -26,26 +27,46 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
     )
     template = env.get_template("home.html")
 
-    def render_home(locale: Locale) -> HTMLResponse:
-        services = sorted(
+    def render_home(locale: Locale, query: str) -> HTMLResponse:
+        callable_ = sorted(
             (s for s in runtime.registry.current.services.values() if s.is_callable),
             key=lambda s: s.id,
         )
-        count = str(len(services))
+        shown = callable_
+        needle = search_key(query)
+        if needle:
+            shown = [
+                s
+                for s in callable_
+                if needle
+                in search_key(
+                    f"{s.name_fa} {s.name_en} {s.id} {s.agency.name_fa} {s.agency.name_en}"
+                )
+            ]
+
+        def number(value: int) -> str:
+            return persian_digits(str(value)) if locale.lang == "fa" else str(value)
+
         html = template.render(
             t=locale.text,
             locale=locale,
-            services=services,
-            count=persian_digits(count) if locale.lang == "fa" else count,
+            services=shown[:PAGE],
+            query=query,
+            count=number(len(callable_)),
+            found=number(len(shown)),
+            more=len(shown) > PAGE,
             today=format_date(runtime.clock.now(), locale.lang, style="long"),
         )
         return HTMLResponse(html)
 
-    async def home_fa(_request: Request) -> HTMLResponse:
-        return render_home(FA)
+    def query_of(request: Request) -> str:
+        return request.query_params.get("q", "")[:200]
 
-    async def home_en(_request: Request) -> HTMLResponse:
-        return render_home(EN)
+    async def home_fa(request: Request) -> HTMLResponse:
+        return render_home(FA, query_of(request))
+
+    async def home_en(request: Request) -> HTMLResponse:
+        return render_home(EN, query_of(request))
 
     return [
         route("/", home_fa, access=Access.PUBLIC),

@@ -1,0 +1,1 @@
+"""Simulated Ministry of Agriculture Jihad (وزارت جهاد کشاورزی)."""

@@ -1,0 +1,4 @@
+"""Simulated Ministry of Cultural Heritage, Tourism and Handicrafts.
+
+(وزارت میراث فرهنگی، گردشگری و صنایع دستی)
+"""

@@ -1,0 +1,1 @@
+"""Simulated Ministry of Education (وزارت آموزش و پرورش)."""

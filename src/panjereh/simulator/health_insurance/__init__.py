@@ -1,0 +1,1 @@
+"""Simulated Iran Health Insurance Organization (سازمان بیمه سلامت ایران)."""

@@ -1,0 +1,1 @@
+"""Simulated Ministry of Interior (وزارت کشور): elections."""

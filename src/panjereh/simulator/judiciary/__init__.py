@@ -1,0 +1,1 @@
+"""Simulated Judiciary (قوه قضاییه): criminal records and the SANA e-service registry."""

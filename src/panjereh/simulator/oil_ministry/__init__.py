@@ -1,0 +1,1 @@
+"""Simulated Ministry of Petroleum (وزارت نفت): fuel cards and quotas."""

@@ -1,0 +1,1 @@
+"""Simulated Ministry of Science, Research and Technology (وزارت علوم، تحقیقات و فناوری)."""

@@ -1,0 +1,1 @@
+"""Simulated Social Security Organization (سازمان تأمین اجتماعی)."""

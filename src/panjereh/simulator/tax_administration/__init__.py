@@ -1,0 +1,1 @@
+"""Simulated Iranian National Tax Administration (سازمان امور مالیاتی کشور)."""

@@ -1,0 +1,1 @@
+"""Simulated Communications Regulatory Authority (سازمان تنظیم مقررات و ارتباطات رادیویی)."""

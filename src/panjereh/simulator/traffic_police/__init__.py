@@ -1,0 +1,1 @@
+"""Simulated Traffic Police (پلیس راهور فراجا)."""

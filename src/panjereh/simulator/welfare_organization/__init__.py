@@ -1,0 +1,1 @@
+"""Simulated State Welfare Organization (سازمان بهزیستی کشور)."""
