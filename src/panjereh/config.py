@@ -111,6 +111,12 @@ class Settings(BaseSettings):
     audit_batch_size: int = Field(
         default=1000, ge=1, le=100_000, description="Most audit records in one commit."
     )
+    usage_flush_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=3600,
+        description="How often usage fields (an API key's last use) are written to the database.",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Log level of the server."
     )

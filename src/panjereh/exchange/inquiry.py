@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import orjson
 from jsonpointer import JsonPointer, JsonPointerException
@@ -90,6 +91,8 @@ class InquiryHandler:
         self._clock = clock
         self._default_timeout = default_timeout
         self._pointers: dict[str, JsonPointer] = {}
+        # key id -> last use; flushed to the database in the background, never per inquiry
+        self.key_usage: dict[int, datetime] = {}
 
     async def handle(self, request: InquiryRequest) -> InquiryReply:
         ctx = _Context(exchange_id=str(uuid.uuid4()), started=time.perf_counter())
@@ -113,15 +116,15 @@ class InquiryHandler:
             raise Problem(
                 PAYLOAD_TOO_LARGE, "The request body is larger than the exchange accepts."
             )
-        ctx.consumer = self._authenticate(request.headers)
+        ctx.consumer = self.authenticate(request.headers)
         service = snapshot.services.get(request.service_id)
         if service is None or not service.is_callable:
             raise Problem(UNKNOWN_SERVICE, f"There is no service {request.service_id!r}.")
         ctx.service = service
-        ctx.purpose = request.headers.get("x-purpose") or None
-        if not snapshot.has_grant(ctx.consumer.id, service.id):
-            raise Problem(ACCESS_DENIED, "Your system holds no grant on this service.")
+        ctx.purpose = request.headers.get("x-purpose", "")[:120] or None
+        self._authorize(ctx.consumer, service, ctx.purpose)
         document = _parse_json_object(request.body)
+        self._validate(service, document)
         ctx.request_hash = hashlib.sha256(request.body).hexdigest()
         ctx.subject_hash = self._subject_hash(service, document)
         provider = await self._transport.post(
@@ -142,7 +145,8 @@ class InquiryHandler:
             raise Problem(OVERLOADED, "The exchange cannot record inquiries right now; retry.")
         return reply
 
-    def _authenticate(self, headers: Mapping[str, str]) -> System:
+    def authenticate(self, headers: Mapping[str, str]) -> System:
+        """The calling system, from its API key; a `Problem` if there is none or it may not call."""
         scheme, _, key = headers.get("authorization", "").partition(" ")
         if scheme.lower() != "apikey" or not key.strip():
             raise Problem(
@@ -150,12 +154,42 @@ class InquiryHandler:
             )
         snapshot = self._registry.current
         record = snapshot.keys_by_hash.get(hash_api_key(self._pepper, key.strip()))
-        if record is None or not record.usable_at(self._clock.now()):
+        now = self._clock.now()
+        if record is None or not record.usable_at(now):
             raise Problem(UNAUTHENTICATED, "The API key is not valid.")
+        self.key_usage[record.id] = now
         system = snapshot.systems.get(record.system_id)
         if system is None or not system.is_active:
             raise Problem(ACCESS_DENIED, "Your system or agency is suspended.")
         return system
+
+    def _authorize(self, consumer: System, service: Service, purpose: str | None) -> None:
+        """A grant in force today, and the declared purpose among the grant's purposes."""
+        grant = self._registry.current.grant(consumer.id, service.id)
+        if grant is None or not grant.in_force_on(self._clock.now().date()):
+            raise Problem(ACCESS_DENIED, "Your system holds no grant on this service.")
+        if purpose is None:
+            raise Problem(
+                ACCESS_DENIED,
+                "Declare the purpose of the inquiry in X-Purpose "
+                f"(granted: {', '.join(sorted(grant.purposes))}).",
+            )
+        if purpose not in grant.purposes:
+            raise Problem(
+                ACCESS_DENIED, f"The purpose {purpose!r} is not granted for this service."
+            )
+
+    def _validate(self, service: Service, document: dict[str, object]) -> None:
+        """The service's request schema, before anything reaches the provider."""
+        validator = self._registry.request_validators.get(service.id)
+        if validator is None or validator.is_valid(document):
+            return
+        error = next(iter(validator.iter_errors(document)))
+        where = "/" + "/".join(str(p) for p in error.instance_path)
+        raise Problem(
+            INVALID_REQUEST,
+            f"The request does not match the service's schema at {where}: {error.message}",
+        )
 
     def _subject_hash(self, service: Service, document: dict[str, object]) -> str | None:
         if service.subject_pointer is None or service.subject_kind is SubjectKind.NONE:

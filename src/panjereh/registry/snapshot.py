@@ -8,7 +8,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+import jsonschema_rs
+
 from panjereh.registry.model import Agency, ApiKey, Grant, GrantStatus, Service, SigningKey, System
+from panjereh.registry.schemas import ValidatorCache, schema_hash
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,12 +67,33 @@ class RegistrySnapshot:
 
 
 class SnapshotHolder:
-    """Where the current snapshot lives; swapped whole (atomic in asyncio), never mutated."""
+    """Where the current snapshot lives, with the compiled request validators of its services.
+
+    Swapped whole (atomic within the event loop), never mutated. Validators are compiled
+    before the swap and shared across snapshots by schema hash, so a refresh compiles only
+    schemas it has not seen and the hot path never compiles or hashes anything.
+    """
 
     def __init__(self, snapshot: RegistrySnapshot | None = None) -> None:
-        self.current = snapshot if snapshot is not None else RegistrySnapshot.empty()
-        self.loaded = snapshot is not None
+        self._cache = ValidatorCache()
+        self.current = RegistrySnapshot.empty()
+        self.request_validators: Mapping[str, jsonschema_rs.Validator] = {}
+        self.loaded = False
+        if snapshot is not None:
+            self.replace(snapshot)
 
     def replace(self, snapshot: RegistrySnapshot) -> None:
+        validators = {
+            service.id: self._cache.get(service.request_schema)
+            for service in snapshot.services.values()
+            if service.is_callable and service.request_schema
+        }
+        self._cache.retain({schema_hash(s.request_schema) for s in snapshot.services.values()})
+        self.request_validators = validators
         self.current = snapshot
         self.loaded = True
+
+    @property
+    def compiled_schemas(self) -> int:
+        """How many schemas this process has compiled so far (for tests and metrics)."""
+        return self._cache.compiled

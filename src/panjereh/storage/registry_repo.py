@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from panjereh.registry.model import (
@@ -179,3 +179,17 @@ async def load_snapshot(engine: AsyncEngine) -> RegistrySnapshot:
         grants=grant_list,
         signing_keys=signing_list,
     )
+
+
+async def record_key_usage(engine: AsyncEngine, usage: Mapping[int, datetime]) -> None:
+    """Write keys' last-used times (batched; called in the background, not per inquiry)."""
+    if not usage:
+        return
+    rows = [{"key_id": key_id, "at": at} for key_id, at in usage.items()]
+    statement = (
+        update(api_keys)
+        .where(api_keys.c.id == bindparam("key_id"))
+        .values(last_used_at=bindparam("at"))
+    )
+    async with engine.begin() as conn:
+        await conn.execute(statement, rows)

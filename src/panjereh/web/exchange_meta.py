@@ -34,8 +34,23 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
     async def openapi(_request: Request) -> JSONResponse:
         return JSONResponse(spec)
 
-    async def list_services(_request: Request) -> JSONResponse:
-        services = sorted(runtime.registry.current.services.values(), key=lambda s: s.id)
+    async def list_services(request: Request) -> Response:
+        """Every active service; ``?allowed=true`` (with the caller's API key): those the
+        calling system holds a grant on (X-Road's listMethods / allowedMethods)."""
+        snapshot = runtime.registry.current
+        services = sorted(snapshot.services.values(), key=lambda s: s.id)
+        if request.query_params.get("allowed", "").lower() in ("true", "1", "yes"):
+            headers = {k.lower(): v for k, v in request.headers.items()}
+            try:
+                system = runtime.handler.authenticate(headers)
+            except Problem as problem:
+                return Response(
+                    problem.body(instance=request.url.path),
+                    status_code=problem.kind.status,
+                    media_type="application/problem+json",
+                )
+            granted = set(snapshot.granted_services(system.id))
+            services = [s for s in services if s.id in granted]
         return JSONResponse({"services": [describe(s) for s in services if s.is_callable]})
 
     async def get_service(request: Request) -> Response:
@@ -52,6 +67,6 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
 
     return [
         route("/exchange/v1/openapi.json", openapi, access=Access.PUBLIC),
-        route("/exchange/v1/services", list_services, access=Access.PUBLIC),
+        route("/exchange/v1/services", list_services, access=Access.PUBLIC_OR_SYSTEM_KEY),
         route("/exchange/v1/services/{service_id}", get_service, access=Access.PUBLIC),
     ]

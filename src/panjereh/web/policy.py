@@ -12,7 +12,12 @@ from starlette.routing import Route
 class Access(StrEnum):
     PUBLIC = "public"  # anyone, no sign-in (portal pages, public metadata, health)
     SYSTEM_KEY = "system-key"  # an agency system's API key (the exchange data plane)
+    PUBLIC_OR_SYSTEM_KEY = "public-or-system-key"  # public; a key narrows it to the caller's
     DEVELOPMENT = "development"  # exists only when PANJEREH_ENV=development
+    # The operator area: a signed-in web session (object-level rules apply on top).
+    SIGNED_IN = "signed-in"
+    # The operator area, for a signed-in person with the operator role only.
+    OPERATOR = "operator"
 
 
 def route(

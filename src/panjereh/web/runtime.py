@@ -20,11 +20,11 @@ from panjereh.registry.snapshot import SnapshotHolder
 from panjereh.storage.audit_repo import SqlAuditStore
 from panjereh.storage.engine import create_engine
 from panjereh.storage.migrate import ensure_current
-from panjereh.storage.registry_repo import load_snapshot, registry_version
+from panjereh.storage.registry_repo import load_snapshot, record_key_usage, registry_version
 
 log = logging.getLogger(__name__)
 
-REFRESH_SECONDS = 0.5  # registry changes reach the data plane well within a second
+REFRESH_SECONDS = 0.25  # registry changes reach every worker well within a second
 
 
 @dataclass
@@ -38,7 +38,8 @@ class Runtime:
     audit: AuditWriter
     transport: ProviderTransport
     inquiry: InquiryEndpoint
-    _refresher: asyncio.Task[None] | None = field(default=None, repr=False)
+    handler: InquiryHandler
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list, repr=False)
 
     @classmethod
     def build(cls, settings: Settings, *, clock: Clock, pepper: bytes) -> Runtime:
@@ -65,6 +66,7 @@ class Runtime:
             audit=audit,
             transport=transport,
             inquiry=InquiryEndpoint(handler, max_body=settings.max_request_bytes),
+            handler=handler,
         )
 
     async def start(self) -> None:
@@ -72,18 +74,36 @@ class Runtime:
         self.registry.replace(await load_snapshot(self.engine))
         await self.transport.start()
         self.audit.start()
-        self._refresher = asyncio.get_running_loop().create_task(
-            self._refresh_forever(), name="registry-refresh"
-        )
+        loop = asyncio.get_running_loop()
+        self._tasks = [
+            loop.create_task(self._refresh_forever(), name="registry-refresh"),
+            loop.create_task(self._flush_usage_forever(), name="usage-flush"),
+        ]
 
     async def stop(self) -> None:
-        if self._refresher is not None:
-            self._refresher.cancel()
+        for task in self._tasks:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._refresher
+                await task
+        self._tasks = []
+        await self.flush_usage()
         await self.audit.stop()
         await self.transport.close()
         await self.engine.dispose()
+
+    async def flush_usage(self) -> None:
+        usage, self.handler.key_usage = self.handler.key_usage, {}
+        try:
+            await record_key_usage(self.engine, usage)
+        except (SQLAlchemyError, OSError) as exc:
+            log.warning("usage flush failed: %s", exc.__class__.__name__)
+            for key_id, at in usage.items():  # keep them for the next try
+                self.handler.key_usage.setdefault(key_id, at)
+
+    async def _flush_usage_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.usage_flush_seconds)
+            await self.flush_usage()
 
     async def _refresh_forever(self) -> None:
         """Poll the registry's version row; rebuild the snapshot when it moved."""

@@ -130,7 +130,9 @@ async def test_it_refuses_a_suspended_system_even_with_a_valid_key(live: Live) -
     [
         (b"not json", "must be JSON"),
         (b"[1, 2]", "JSON object"),
-        (b'{"other": 1}', "/national_code"),
+        (b"{}", "national_code"),
+        (b'{"national_code": "0013542419", "other": 1}', "unexpected"),
+        (b'{"national_code": 1234567890}', "schema at /national_code"),
         (b'{"national_code": "1234567890"}', "check digit"),
     ],
 )
@@ -149,6 +151,25 @@ async def test_it_rejects_a_malformed_request_before_the_provider(
     record = await live.audit.by_exchange_id(response.headers["x-exchange-id"])
     assert record is not None
     assert record.outcome is Outcome.INVALID
+
+
+@pytest.mark.parametrize(
+    ("purpose", "detail"),
+    [(None, "Declare the purpose"), ("law-enforcement", "is not granted"), ("", "Declare")],
+)
+async def test_it_refuses_an_inquiry_without_a_granted_purpose(
+    live: Live, purpose: str | None, detail: str
+) -> None:
+    headers = {"Authorization": f"ApiKey {live.granted_key}"}
+    if purpose is not None:
+        headers["X-Purpose"] = purpose
+    response = await live.client.post(PERSON, json={"national_code": live.citizen}, headers=headers)
+    assert response.status_code == 403
+    assert response.json()["code"] == "access-denied"
+    assert detail in response.json()["detail"]
+    record = await live.audit.by_exchange_id(response.headers["x-exchange-id"])
+    assert record is not None
+    assert record.outcome is Outcome.DENIED
 
 
 async def test_it_refuses_a_body_larger_than_the_limit(live: Live) -> None:
@@ -219,6 +240,43 @@ async def test_the_service_directory_lists_the_service(live: Live) -> None:
     missing = await live.client.get("/exchange/v1/services/nobody.nothing.v1")
     assert missing.status_code == 404
     assert missing.json()["code"] == "unknown-service"
+
+
+async def test_allowed_lists_only_the_calling_systems_grants(live: Live) -> None:
+    mine = await live.client.get(
+        "/exchange/v1/services?allowed=true",
+        headers={"Authorization": f"ApiKey {live.granted_key}"},
+    )
+    assert mine.status_code == 200
+    ids = [s["id"] for s in mine.json()["services"]]
+    assert "civil-registry.person.v1" in ids
+    everything = await live.client.get("/exchange/v1/services")
+    assert len(ids) < len(everything.json()["services"])
+    stranger = await live.client.get(
+        "/exchange/v1/services?allowed=true",
+        headers={"Authorization": f"ApiKey {live.stranger_key}"},
+    )
+    assert "civil-registry.person.v1" not in [s["id"] for s in stranger.json()["services"]]
+    anonymous = await live.client.get("/exchange/v1/services?allowed=true")
+    assert anonymous.status_code == 401
+
+
+async def test_a_keys_last_use_is_recorded_in_the_background(live: Live) -> None:
+    from sqlalchemy import select
+
+    from panjereh.storage.tables import api_keys
+
+    answered = await live.client.post(
+        PERSON, json={"national_code": live.citizen}, headers=auth(live.granted_key)
+    )
+    assert answered.status_code == 200
+    async with live.engine.connect() as conn:
+        before = list((await conn.execute(select(api_keys.c.last_used_at))).scalars())
+    assert before == [None] * len(before)  # nothing written per inquiry
+    await live.app.runtime.flush_usage()
+    async with live.engine.connect() as conn:
+        after = [t for t in (await conn.execute(select(api_keys.c.last_used_at))).scalars() if t]
+    assert len(after) == 1
 
 
 async def test_it_serves_its_openapi_description(live: Live) -> None:
