@@ -6,10 +6,21 @@ from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
+from pydantic import BaseModel
 from starlette.routing import Mount, Route
 
 from panjereh.config import Environment, Settings, setting_names
 from panjereh.exchange.problems import ALL_PROBLEMS
+from panjereh.interchange.registry_document import (
+    AgencyDoc,
+    ApiKeyDoc,
+    CitizenServiceDoc,
+    GrantDoc,
+    Purpose,
+    ServiceDoc,
+    SigningKeyDoc,
+    SystemDoc,
+)
 from panjereh.web.app import create_app
 from panjereh.web.policy import access_of
 
@@ -60,3 +71,23 @@ def test_the_production_app_mounts_no_simulator_when_disabled(tmp_path: Path) ->
     settings = Settings(data_dir=tmp_path, simulator=False, api_key_pepper="x" * 32)
     app = create_app(settings)
     assert "/simulator" not in [i.path for i in app.web.routes if isinstance(i, Mount)]
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        Purpose,
+        AgencyDoc,
+        SystemDoc,
+        ApiKeyDoc,
+        SigningKeyDoc,
+        ServiceDoc,
+        GrantDoc,
+        CitizenServiceDoc,
+    ],
+    ids=lambda m: m.__name__,
+)
+def test_every_registry_document_field_is_documented(model: type[BaseModel]) -> None:
+    text = (ROOT / "docs" / "registry-document.md").read_text()
+    missing = [name for name in model.model_fields if f"`{name}`" not in text]
+    assert missing == []
