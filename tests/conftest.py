@@ -25,14 +25,24 @@ from panjereh.storage.migrate import upgrade
 from panjereh.storage.tables import metadata, registry_state
 
 POSTGRES_ENV = "PANJEREH_TEST_POSTGRES_URL"
+REDIS_ENV = "PANJEREH_TEST_REDIS_URL"
 
 
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test sees the developer's own PANJEREH_* settings."""
     for name in list(os.environ):
-        if name.startswith("PANJEREH_") and name != POSTGRES_ENV:
+        if name.startswith("PANJEREH_") and not name.startswith("PANJEREH_TEST_"):
             monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The test Redis (CI sets PANJEREH_TEST_REDIS_URL, e.g. redis://127.0.0.1:6379/15)."""
+    url = os.environ.get(REDIS_ENV)
+    if not url:
+        pytest.skip(f"{REDIS_ENV} is not set")
+    return url
 
 
 @pytest.fixture
