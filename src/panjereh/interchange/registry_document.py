@@ -12,10 +12,10 @@ from __future__ import annotations
 import base64
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -23,11 +23,13 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 
+from panjereh.domain.errors import InvalidValue
 from panjereh.domain.identifiers import LegalId
 from panjereh.domain.text import normalize
 from panjereh.registry.endpoints import validate_endpoint_url
@@ -256,6 +258,28 @@ class CitizenServiceDoc(Strict):
     category: Code
     delivery: Delivery
     inquiries: list[ServiceId] = []
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def validate_as(model: type[M], data: Mapping[str, Any], *, allow_private: bool) -> M:
+    """Validate one object by the document's rules; its first problem as an `InvalidValue`
+    (for the API and the registry operations, which report one problem at a time)."""
+    try:
+        return model.model_validate(data, context={"allow_private": allow_private})
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        cause = error.get("ctx", {}).get("error")
+        if isinstance(cause, InvalidValue):
+            raise cause from None
+        field = ".".join(str(p) for p in error["loc"])
+        raise InvalidValue(
+            "registry.invalid",
+            message_en=f"{field}: {str(error['msg']).removeprefix('Value error, ')}",
+            message_fa=f"مقدار {field} معتبر نیست.",
+            field=field or None,
+        ) from None
 
 
 @dataclass(frozen=True, slots=True)

@@ -101,6 +101,15 @@ def parse_code(raw: str, field: str = "code") -> str:
     return raw
 
 
+def credential_usable(
+    revoked_at: datetime | None, expires_at: datetime | None, now: datetime
+) -> bool:
+    """Not revoked by ``now`` and not expired (expiry is exclusive: at ``expires_at`` it stops)."""
+    if revoked_at is not None and revoked_at <= now:
+        return False
+    return expires_at is None or now < expires_at
+
+
 @dataclass(frozen=True, slots=True)
 class Agency:
     id: int
@@ -144,9 +153,7 @@ class ApiKey:
     revoked_at: datetime | None
 
     def usable_at(self, now: datetime) -> bool:
-        if self.revoked_at is not None and self.revoked_at <= now:
-            return False
-        return self.expires_at is None or now < self.expires_at
+        return credential_usable(self.revoked_at, self.expires_at, now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,9 +194,7 @@ class SigningKey:
     revoked_at: datetime | None
 
     def usable_at(self, now: datetime) -> bool:
-        if self.revoked_at is not None and self.revoked_at <= now:
-            return False
-        return self.expires_at is None or now < self.expires_at
+        return credential_usable(self.revoked_at, self.expires_at, now)
 
 
 @dataclass(frozen=True, slots=True)

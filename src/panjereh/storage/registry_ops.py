@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -23,6 +23,7 @@ from panjereh.interchange.registry_document import (
     Purpose,
     ServiceDoc,
     SystemDoc,
+    validate_as,
 )
 from panjereh.registry.access import (
     Conflict,
@@ -53,22 +54,7 @@ M = TypeVar("M", bound=BaseModel)
 
 def revalidate(model: M, *, allow_private: bool) -> M:
     """Run every field rule on a changed copy (model_copy does not validate)."""
-    try:
-        return type(model).model_validate(
-            model.model_dump(mode="json"), context={"allow_private": allow_private}
-        )
-    except ValidationError as exc:
-        error = exc.errors(include_url=False)[0]
-        cause = error.get("ctx", {}).get("error")
-        if isinstance(cause, InvalidValue):
-            raise cause from None
-        field = ".".join(str(p) for p in error["loc"])
-        raise InvalidValue(
-            "registry.invalid",
-            message_en=f"{field}: {error['msg'].removeprefix('Value error, ')}",
-            message_fa=f"مقدار {field} معتبر نیست.",
-            field=field or None,
-        ) from None
+    return validate_as(type(model), model.model_dump(mode="json"), allow_private=allow_private)
 
 
 class RegistryOps:

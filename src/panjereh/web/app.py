@@ -21,6 +21,7 @@ from panjereh.exchange.asgi import SERVICES_PATH, Receive, Scope, Send
 from panjereh.simulator.app import create_simulator
 from panjereh.web import exchange_meta, health
 from panjereh.web.api.app import create_api
+from panjereh.web.operator.routes import routes as operator_routes
 from panjereh.web.portal import views as portal
 from panjereh.web.runtime import Runtime
 
@@ -58,6 +59,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> PanjerehApp
 
     routes: list[BaseRoute] = [
         *portal.routes(runtime),
+        *operator_routes(runtime),
         *exchange_meta.routes(runtime),
         *health.routes(runtime),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),

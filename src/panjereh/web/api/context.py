@@ -8,11 +8,10 @@ from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from panjereh.domain.errors import InvalidValue
-from panjereh.interchange.registry_document import RegistryDocument
+from panjereh.interchange.registry_document import RegistryDocument, validate_as
 from panjereh.registry.access import Principal
 from panjereh.storage.document_repo import export_document
 from panjereh.storage.registry_ops import RegistryOps
@@ -88,18 +87,5 @@ class ApiContext:
 
 
 def validated(model: type[M], data: dict[str, Any], *, allow_private: bool = False) -> M:
-    """Validate with the document rules; the first problem becomes an `InvalidValue`."""
-    try:
-        return model.model_validate(data, context={"allow_private": allow_private})
-    except ValidationError as exc:
-        error = exc.errors(include_url=False)[0]
-        cause = error.get("ctx", {}).get("error")
-        if isinstance(cause, InvalidValue):
-            raise cause from None
-        field = ".".join(str(p) for p in error["loc"])
-        raise InvalidValue(
-            "registry.invalid",
-            message_en=f"{field}: {str(error['msg']).removeprefix('Value error, ')}",
-            message_fa=f"مقدار {field} معتبر نیست.",
-            field=field or None,
-        ) from None
+    """Validate a request object by the document rules (first problem: `InvalidValue`)."""
+    return validate_as(model, data, allow_private=allow_private)

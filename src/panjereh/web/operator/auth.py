@@ -1,0 +1,194 @@
+"""Web sessions of the operator area: sign-in, the session cookie, CSRF tokens, sign-out.
+
+The session cookie holds a random id (the database keeps only its SHA-256, `users_repo`), is
+``HttpOnly``, ``SameSite=Lax``, ``Secure`` and ``__Host-`` prefixed when the public URL is
+https, and lives 8 hours.  Each session has its own CSRF token, sent back in every form.
+
+Before sign-in there is no session, so the sign-in form is protected by a signed double-submit
+token: the same value in a short-lived cookie and in a hidden field, HMAC-signed with a key
+derived from the installation's pepper (so a value planted from elsewhere does not verify).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from panjereh.domain.events import AuditEvent, EventOutcome
+from panjereh.registry.access import Principal
+from panjereh.storage.events_repo import ConnectionAuditSink
+from panjereh.storage.users_repo import (
+    User,
+    close_session,
+    open_session,
+    session_user,
+    verify_password,
+)
+from panjereh.web.operator import queries
+from panjereh.web.operator.forms import same_token
+from panjereh.web.runtime import Runtime
+
+SESSION_LIFETIME = timedelta(hours=8)
+SIGN_IN_TOKEN_AGE = timedelta(hours=1)
+SIGN_IN_TOKEN_REUSE = timedelta(minutes=30)  # an older token is replaced when the form is shown
+MAX_USERNAME = 120
+MAX_PASSWORD = 1024  # argon2 hashes anything, but nobody types more
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """The signed-in person looking at a page."""
+
+    user: User
+    csrf: str
+    agency_fa: str | None = None
+    agency_en: str | None = None
+
+    @property
+    def principal(self) -> Principal:
+        return self.user.principal
+
+    def agency_name(self, lang: str) -> str | None:
+        return self.agency_en if lang == "en" else self.agency_fa
+
+
+class Sessions:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.secure = runtime.settings.effective_public_url.startswith("https://")
+        prefix = "__Host-" if self.secure else ""
+        self.session_cookie = f"{prefix}panjereh-operator"
+        self.sign_in_cookie = f"{prefix}panjereh-sign-in"
+        self._key = hmac.new(runtime.pepper, b"operator-area sign-in form", hashlib.sha256).digest()
+
+    # The signed-in person ---------------------------------------------------------------------
+
+    async def viewer(self, request: Request) -> Viewer | None:
+        session_id = request.cookies.get(self.session_cookie, "")
+        if not session_id or len(session_id) > 100:
+            return None
+        async with self.runtime.engine.connect() as conn:
+            found = await session_user(conn, session_id, self.runtime.clock.now())
+            if found is None:
+                return None
+            user, csrf = found
+            names = await queries.agency_name(conn, user.agency) if user.agency else None
+        return Viewer(user, csrf, *(names or (None, None)))
+
+    async def sign_in(self, username: str, password: str, *, replacing: str) -> str | None:
+        """A new session id, or None; the attempt becomes a registry event either way."""
+        now = self.runtime.clock.now()
+        username = username.strip()[:MAX_USERNAME]
+        async with self.runtime.engine.begin() as conn:
+            user = None
+            if username and password and len(password) <= MAX_PASSWORD:
+                user = await verify_password(conn, username, password, now)
+            await ConnectionAuditSink(conn).emit(_sign_in_event(now, username, user))
+            if user is None:
+                return None
+            if replacing:  # never carry a session id over a sign-in
+                await close_session(conn, replacing)
+            session_id, _csrf = await open_session(conn, user, lifetime=SESSION_LIFETIME, now=now)
+        return session_id
+
+    async def sign_out(self, request: Request) -> None:
+        session_id = request.cookies.get(self.session_cookie, "")
+        if session_id:
+            async with self.runtime.engine.begin() as conn:
+                await close_session(conn, session_id)
+
+    def start_session(self, response: Response, session_id: str) -> None:
+        response.set_cookie(
+            self.session_cookie,
+            session_id,
+            max_age=int(SESSION_LIFETIME.total_seconds()),
+            path="/",
+            secure=self.secure,
+            httponly=True,
+            samesite="lax",
+        )
+        response.delete_cookie(self.sign_in_cookie, path="/", secure=self.secure, httponly=True)
+
+    def end_session(self, response: Response) -> None:
+        response.delete_cookie(
+            self.session_cookie, path="/", secure=self.secure, httponly=True, samesite="lax"
+        )
+
+    # The sign-in form's token -----------------------------------------------------------------
+
+    def _signature(self, payload: str) -> str:
+        return hmac.new(self._key, payload.encode("ascii"), hashlib.sha256).hexdigest()
+
+    def _issued_at(self, token: str) -> datetime | None:
+        """When a well-signed token was made; None for anything else."""
+        issued, _, rest = token.partition(".")
+        nonce, _, signature = rest.partition(".")
+        if not (issued.isascii() and issued.isdigit() and 0 < len(issued) <= 12):
+            return None
+        if not nonce or not signature or len(token) > 200:
+            return None
+        if not same_token(signature, self._signature(f"{issued}.{nonce}")):
+            return None
+        return datetime.fromtimestamp(int(issued), tz=UTC)
+
+    def _age(self, token: str) -> timedelta | None:
+        issued = self._issued_at(token)
+        if issued is None:
+            return None
+        age = self.runtime.clock.now() - issued
+        return age if timedelta(minutes=-5) <= age <= SIGN_IN_TOKEN_AGE else None
+
+    def sign_in_token(self, request: Request) -> str:
+        """The token for a sign-in form: the cookie's own while young, else a new one."""
+        current = request.cookies.get(self.sign_in_cookie, "")
+        age = self._age(current) if current else None
+        if age is not None and age <= SIGN_IN_TOKEN_REUSE:
+            return current
+        payload = f"{int(self.runtime.clock.now().timestamp())}.{secrets.token_urlsafe(16)}"
+        return f"{payload}.{self._signature(payload)}"
+
+    def give_sign_in_token(self, response: Response, token: str) -> None:
+        response.set_cookie(
+            self.sign_in_cookie,
+            token,
+            max_age=int(SIGN_IN_TOKEN_AGE.total_seconds()),
+            path="/",
+            secure=self.secure,
+            httponly=True,
+            samesite="lax",
+        )
+
+    def sign_in_token_ok(self, request: Request, submitted: str) -> bool:
+        cookie = request.cookies.get(self.sign_in_cookie, "")
+        return same_token(submitted, cookie) and self._age(cookie) is not None
+
+
+def _sign_in_event(now: datetime, username: str, user: User | None) -> AuditEvent:
+    if user is None:
+        return AuditEvent(
+            now,
+            "anonymous",
+            "user.sign-in",
+            "user",
+            username or "-",
+            "operator area sign-in",
+            None,
+            None,
+            EventOutcome.REFUSED,
+        )
+    return AuditEvent(
+        now,
+        user.principal.actor,
+        "user.sign-in",
+        "user",
+        user.username,
+        "operator area sign-in",
+        None,
+        {"role": user.role.value, "agency": user.agency},
+    )

@@ -1,0 +1,138 @@
+"""Rendering the area's pages: templates, locale-aware formatting, the security headers."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from panjereh.domain.clock import Clock
+from panjereh.domain.jalali import format_datetime
+from panjereh.domain.text import persian_digits
+from panjereh.web.operator.auth import Viewer
+from panjereh.web.operator.i18n import OperatorLocale
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+# No inline script or style anywhere in the area, so the policy can forbid both.
+CSP = (
+    "default-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": CSP,
+}
+ERROR_STATUSES = (403, 404, 409, 422)
+
+
+def _without(request: Request, name: str) -> str:
+    """This page's path and query, less one parameter (forms come back here)."""
+    query = urlencode([(k, v) for k, v in parse_qsl(request.url.query) if k != name])
+    return f"{request.url.path}?{query}" if query else request.url.path
+
+
+def secured(response: Response) -> Response:
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+def redirect(url: str) -> Response:
+    return secured(RedirectResponse(url, status_code=303))
+
+
+@dataclass(frozen=True, slots=True)
+class Formatter:
+    """Numbers, dates and labels as the page's language writes them."""
+
+    locale: OperatorLocale
+
+    def num(self, value: int | str) -> str:
+        text = str(value)
+        return persian_digits(text) if self.locale.lang == "fa" else text
+
+    def pct(self, value: float) -> str:
+        text = f"{value:.0f}"
+        return f"{persian_digits(text)}٪" if self.locale.lang == "fa" else f"{text}%"
+
+    def when(self, value: datetime | None) -> str:
+        if value is None:
+            return self.locale.text["none"]
+        return format_datetime(value, self.locale.lang)
+
+    def label(self, value: object) -> str:
+        return self.locale.label(value)
+
+    def json(self, value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True)
+
+
+class Pages:
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.env = Environment(
+            loader=FileSystemLoader(TEMPLATES),
+            autoescape=select_autoescape(("html",)),
+            undefined=StrictUndefined,  # a missing text key fails loudly, in tests
+            trim_blocks=True,
+            lstrip_blocks=True,
+            auto_reload=False,
+        )
+
+    def render(
+        self,
+        request: Request,
+        name: str,
+        locale: OperatorLocale,
+        viewer: Viewer | None,
+        *,
+        http_status: int = 200,
+        **context: Any,
+    ) -> Response:
+        values: dict[str, Any] = {
+            "t": locale.text,
+            "f": Formatter(locale),
+            "locale": locale,
+            "viewer": viewer,
+            "agency_name": viewer.agency_name(locale.lang) if viewer else None,
+            "here": request.url.path,
+            "other_url": locale.switch(request.url.path, request.url.query),
+            "back": _without(request, "done"),
+            "detail": None,
+            "now": self.clock.now(),
+        }
+        html = self.env.get_template(name).render(values | context)
+        return secured(HTMLResponse(html, status_code=http_status))
+
+    def error(
+        self,
+        request: Request,
+        locale: OperatorLocale,
+        viewer: Viewer | None,
+        status: int,
+        *,
+        detail: str | None = None,
+    ) -> Response:
+        if status not in ERROR_STATUSES:
+            raise ValueError(f"no error page for {status}")
+        # The other language's dashboard: the failed request itself may have been a POST.
+        return self.render(
+            request,
+            "error.html",
+            locale,
+            viewer,
+            http_status=status,
+            code=status,
+            detail=detail,
+            other_url=f"{locale.other_prefix}/",
+        )

@@ -1,0 +1,64 @@
+"""The area's routes, once per language: ``/operator/...`` (Persian) and ``/en/operator/...``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from starlette.routing import BaseRoute
+
+from panjereh.registry.model import Status
+from panjereh.web.operator import actions, sign_in, views
+from panjereh.web.operator.area import Area, Handler
+from panjereh.web.operator.i18n import LOCALES, OperatorLocale
+from panjereh.web.policy import Access, route
+from panjereh.web.runtime import Runtime
+
+POST = ("POST",)
+GRANT = "/grants/{agency}/{system}/{service_id}"
+
+
+def routes(runtime: Runtime) -> list[BaseRoute]:
+    area = Area(runtime)
+    return [r for locale in LOCALES for r in _routes(area, locale)]
+
+
+def _routes(area: Area, locale: OperatorLocale) -> list[BaseRoute]:
+    prefix = locale.prefix
+
+    def page(
+        path: str,
+        handler: Handler,
+        access: Access = Access.SIGNED_IN,
+        methods: Sequence[str] = ("GET",),
+    ) -> BaseRoute:
+        endpoint = area.signed_in(handler, locale, access)
+        return route(prefix + path, endpoint, access=access, methods=methods)
+
+    return [
+        route(f"{prefix}/sign-in", sign_in.form(area, locale), access=Access.PUBLIC),
+        route(
+            f"{prefix}/sign-in", sign_in.submit(area, locale), access=Access.PUBLIC, methods=POST
+        ),
+        route(
+            f"{prefix}/sign-out",
+            sign_in.sign_out(area, locale),
+            access=Access.SIGNED_IN,
+            methods=POST,
+        ),
+        page("/", views.dashboard),
+        page("/agencies", views.agencies),
+        page("/agencies/{code}", views.agency),
+        page("/agencies/{code}/suspend", actions.agency_status(Status.SUSPENDED), *_OP),
+        page("/agencies/{code}/reactivate", actions.agency_status(Status.ACTIVE), *_OP),
+        page("/systems/{agency}/{system}/suspend", actions.system_status(Status.SUSPENDED), *_OP),
+        page("/systems/{agency}/{system}/reactivate", actions.system_status(Status.ACTIVE), *_OP),
+        page("/services", views.services),
+        page("/services/{service_id}", views.service),
+        page("/grants", views.grants),
+        page(f"{GRANT}/approve", actions.grant_action("approve"), Access.SIGNED_IN, POST),
+        page(f"{GRANT}/reject", actions.grant_action("reject"), Access.SIGNED_IN, POST),
+        page(f"{GRANT}/revoke", actions.grant_action("revoke"), Access.SIGNED_IN, POST),
+    ]
+
+
+_OP: tuple[Access, Sequence[str]] = (Access.OPERATOR, POST)
