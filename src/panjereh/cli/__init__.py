@@ -156,6 +156,7 @@ def _print_welcome(settings: Settings, seeded: DemoSeed) -> None:
     click.echo(f"  Portal (English):  {base}/en/")
     click.echo(f"  Exchange:          {base}/exchange/v1/services")
     click.echo(f"  API docs:          {base}/exchange/v1/openapi.json  {base}/api/v1/openapi.json")
+    click.echo(f"  Operator area:     {base}/operator/  {base}/en/operator/")
     click.echo("")
     click.echo("Demo credentials (development only):")
     for item in credentials:
