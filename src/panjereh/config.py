@@ -9,6 +9,7 @@ the process with a message that names the setting, never with a traceback.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 import secrets
 import tempfile
@@ -16,12 +17,13 @@ import tomllib
 from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
@@ -117,6 +119,46 @@ class Settings(BaseSettings):
         le=3600,
         description="How often usage fields (an API key's last use) are written to the database.",
     )
+    keys_dir: Path | None = Field(
+        default=None,
+        description=(
+            "Folder of the exchange's Ed25519 signing keys (created by `panjereh db upgrade` "
+            "or the first start, mode 0600); default <data_dir>/keys."
+        ),
+    )
+    exchange_signing_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "The exchange's active Ed25519 private key as PKCS#8 PEM, instead of the keys "
+            "folder (workers on several machines); needs PANJEREH_EXCHANGE_SIGNING_KEY_ID."
+        ),
+    )
+    exchange_signing_key_id: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9._-]{1,64}$",
+        description="Key id published for PANJEREH_EXCHANGE_SIGNING_KEY.",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description=(
+            "redis://host:port/db for rate limits, quotas, X-Request-Id replays and the "
+            "response cache shared by several workers; required with --workers > 1."
+        ),
+    )
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Server processes on one port; more than 1 needs PostgreSQL and Redis.",
+    )
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description=(
+            "Addresses (IP or CIDR, comma-separated) of reverse proxies that verify callers "
+            "themselves (e.g. mutual TLS) and pass the system in X-Verified-Client-System; "
+            "empty (default): off."
+        ),
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Log level of the server."
     )
@@ -140,6 +182,38 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
         return value.rstrip("/")
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _networks(cls, value: object) -> tuple[str, ...]:
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list | tuple):
+            raise ValueError("must be a comma-separated list of IP addresses or networks")  # noqa: TRY004 - pydantic reports ValueError
+        found = []
+        for item in items:
+            text = str(item).strip()
+            if not text:
+                continue
+            try:
+                found.append(str(ipaddress.ip_network(text, strict=False)))
+            except ValueError:
+                raise ValueError(f"{text!r} is not an IP address or network") from None
+        return tuple(found)
+
+    @model_validator(mode="after")
+    def _signing_key_has_id(self) -> Settings:
+        if (self.exchange_signing_key is None) != (self.exchange_signing_key_id is None):
+            raise ValueError(
+                "PANJEREH_EXCHANGE_SIGNING_KEY and PANJEREH_EXCHANGE_SIGNING_KEY_ID go together"
+            )
+        return self
 
     @classmethod
     def settings_customise_sources(
@@ -173,6 +247,10 @@ class Settings(BaseSettings):
         if self.database_url is not None:
             return self.database_url
         return f"sqlite+aiosqlite:///{self.data_dir.resolve() / 'panjereh.db'}"
+
+    @property
+    def effective_keys_dir(self) -> Path:
+        return self.keys_dir if self.keys_dir is not None else self.data_dir / "keys"
 
     @property
     def effective_public_url(self) -> str:

@@ -29,3 +29,8 @@ class AuditRecord:
     duration_ms: float
     request_hash: str | None
     response_hash: str | None
+    request_id: str | None = None  # the caller's X-Request-Id
+    auth_method: str | None = None  # api-key, signature or proxy
+    replay_of: str | None = None  # exchange id of the inquiry whose answer was replayed
+    cached: bool = False  # answered from the response cache, no provider call
+    provider_ms: float | None = None  # time spent waiting for the provider

@@ -12,15 +12,17 @@ import orjson
 
 from panjereh import __version__
 from panjereh.cli.common import UserError
+from panjereh.cli.exchange import exchange
 from panjereh.cli.registry import registry
 from panjereh.cli.users import user
 from panjereh.config import Settings, load_settings, resolve_pepper
 from panjereh.demo.seed import DemoSeed, seed_demo
-from panjereh.domain.clock import utc_now
+from panjereh.domain.clock import SystemClock, utc_now
 from panjereh.domain.errors import PanjerehError
 from panjereh.simulator.population import Population
 from panjereh.storage.engine import create_engine
 from panjereh.storage.migrate import ensure_current, upgrade
+from panjereh.web.runtime import exchange_keys
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -55,6 +57,8 @@ def db_upgrade() -> None:
 
     revision = asyncio.run(run())
     click.echo(f"database schema at {revision} ({_redacted(settings.effective_database_url)})")
+    keys = exchange_keys(settings, SystemClock())
+    click.echo(f"exchange signing key {keys.active_id}")
 
 
 @cli.command()
@@ -203,5 +207,6 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2)
 
 
+cli.add_command(exchange)
 cli.add_command(registry)
 cli.add_command(user)

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -258,6 +259,11 @@ audit_records = Table(
     Column("duration_ms", Float, nullable=False),
     Column("request_hash", String(64), nullable=True),
     Column("response_hash", String(64), nullable=True),
+    Column("request_id", String(64), nullable=True),
+    Column("auth_method", String(16), nullable=True),
+    Column("replay_of", String(36), nullable=True),
+    Column("cached", Boolean, nullable=False, server_default=false()),
+    Column("provider_ms", Float, nullable=True),
     Index("ix_audit_records_service_created", "service_id", "created_at"),
     Index("ix_audit_records_subject_created", "subject_hash", "created_at"),
 )

@@ -15,6 +15,7 @@ from panjereh.config import Settings
 from panjereh.domain.clock import Clock
 from panjereh.exchange.asgi import InquiryEndpoint
 from panjereh.exchange.inquiry import InquiryHandler
+from panjereh.exchange.keys import ExchangeKeys, keys_from_settings, load_keys
 from panjereh.exchange.transport import ProviderTransport
 from panjereh.registry.snapshot import SnapshotHolder
 from panjereh.storage.audit_repo import SqlAuditStore
@@ -25,6 +26,17 @@ from panjereh.storage.registry_repo import load_snapshot, record_key_usage, regi
 log = logging.getLogger(__name__)
 
 REFRESH_SECONDS = 0.25  # registry changes reach every worker well within a second
+
+
+def exchange_keys(settings: Settings, clock: Clock) -> ExchangeKeys:
+    """The exchange's signing keys: from settings if given, else the keys folder (the first
+    key is made there on first use)."""
+    if settings.exchange_signing_key is not None and settings.exchange_signing_key_id:
+        pem = settings.exchange_signing_key.get_secret_value().encode("utf-8")
+        return keys_from_settings(
+            pem, settings.exchange_signing_key_id, settings.effective_keys_dir
+        )
+    return load_keys(settings.effective_keys_dir, clock.now())
 
 
 @dataclass
