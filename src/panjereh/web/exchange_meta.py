@@ -65,8 +65,13 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
             )
         return JSONResponse(describe(service))
 
+    async def keys(_request: Request) -> JSONResponse:
+        """The exchange's public signing keys (JWKS): verify its signatures with these."""
+        return JSONResponse(runtime.keys.jwks(), headers={"cache-control": "max-age=300"})
+
     return [
         route("/exchange/v1/openapi.json", openapi, access=Access.PUBLIC),
+        route("/exchange/v1/keys", keys, access=Access.PUBLIC),
         route("/exchange/v1/services", list_services, access=Access.PUBLIC_OR_SYSTEM_KEY),
         route("/exchange/v1/services/{service_id}", get_service, access=Access.PUBLIC),
     ]

@@ -51,11 +51,13 @@ class Runtime:
     transport: ProviderTransport
     inquiry: InquiryEndpoint
     handler: InquiryHandler
+    keys: ExchangeKeys
     _tasks: list[asyncio.Task[None]] = field(default_factory=list, repr=False)
 
     @classmethod
     def build(cls, settings: Settings, *, clock: Clock, pepper: bytes) -> Runtime:
         engine = create_engine(settings.effective_database_url)
+        keys = exchange_keys(settings, clock)
         registry = SnapshotHolder()
         store = SqlAuditStore(engine)
         audit = AuditWriter(store, batch_size=settings.audit_batch_size)
@@ -79,6 +81,7 @@ class Runtime:
             transport=transport,
             inquiry=InquiryEndpoint(handler, max_body=settings.max_request_bytes),
             handler=handler,
+            keys=keys,
         )
 
     async def start(self) -> None:
