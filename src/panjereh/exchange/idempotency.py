@@ -1,0 +1,235 @@
+"""X-Request-Id: a retried inquiry gets the first answer instead of a second provider call.
+
+The key is (consumer system, request id).  :meth:`IdempotencyStore.begin` answers one of:
+
+- a :class:`Claim` — first use: the caller owns the key, asks the provider and then must either
+  :meth:`~IdempotencyStore.complete` the claim with the answer (it is replayed for ``ttl_s``,
+  600 s by default) or :meth:`~IdempotencyStore.release` it when the inquiry failed in a way a
+  retry should re-attempt (the exchange's or the provider's 5xx), so the retry goes through;
+- a :class:`StoredReply` — a replay: the same id with the same body digest was answered before;
+- :attr:`IdempotencyRefusal.CONFLICT` — the same id with a different body: 409
+  duplicate-request;
+- :attr:`IdempotencyRefusal.IN_PROGRESS` — the same id and body is still being answered by the
+  first inquiry and did not finish within ``wait_s``.  Until then ``begin`` waits for the first
+  to finish and replays its answer (or takes over the claim if the first released it).
+
+A claim that is neither completed nor released expires after ``pending_ttl_s``.  Answers
+larger than ``max_reply_bytes`` are not kept (``complete`` then acts as ``release``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import itertools
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Final, Protocol
+
+from panjereh.domain.errors import PanjerehError
+from panjereh.exchange.cache import StoredReply
+
+__all__ = [
+    "Claim",
+    "IdempotencyRefusal",
+    "IdempotencyStore",
+    "IdempotencyUnavailable",
+    "MemoryIdempotencyStore",
+    "parse_request_id",
+    "request_digest",
+]
+
+_ENTRY_OVERHEAD: Final = 300  # bytes of bookkeeping counted per entry besides the reply
+
+
+class IdempotencyRefusal(StrEnum):
+    CONFLICT = "conflict"  # same id, different body: 409 duplicate-request
+    IN_PROGRESS = "in-progress"  # same id and body, the first is still running after wait_s
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """First use of a request id: the holder must ``complete`` or ``release`` it."""
+
+    consumer: str
+    request_id: str
+    digest: str
+    token: str
+
+
+class IdempotencyUnavailable(PanjerehError):
+    """The shared store could not be asked (e.g. Redis is down): answer 503, do not go on."""
+
+
+class IdempotencyStore(Protocol):
+    async def begin(
+        self, consumer: str, request_id: str, digest: str
+    ) -> Claim | StoredReply | IdempotencyRefusal:
+        """Claim the key, or return the stored answer, or refuse (see the module docstring)."""
+        ...
+
+    async def complete(self, claim: Claim, reply: StoredReply) -> None:
+        """Store the answer for replays; a claim lost meanwhile (expired, evicted) is ignored."""
+        ...
+
+    async def release(self, claim: Claim) -> None:
+        """Give the key up so that a retry is answered afresh."""
+        ...
+
+
+def parse_request_id(raw: str) -> str | None:
+    """The canonical (lower-case, hyphenated) form of a UUID from X-Request-Id, else None."""
+    if not 32 <= len(raw) <= 45:
+        return None
+    try:
+        return str(uuid.UUID(raw))
+    except ValueError:
+        return None
+
+
+def request_digest(service_id: str, purpose: str | None, body: bytes) -> str:
+    """What must be equal for a retry to be the same inquiry: service, purpose and body (hex)."""
+    digest = hashlib.sha256(f"{service_id}\n{purpose or ''}\n".encode())
+    digest.update(body)
+    return digest.hexdigest()
+
+
+class _Entry:
+    __slots__ = ("digest", "done", "expires_at", "reply", "size", "token")
+
+    def __init__(self, digest: str, token: str, expires_at: float, size: int) -> None:
+        self.digest = digest
+        self.token = token
+        self.expires_at = expires_at
+        self.size = size
+        self.reply: StoredReply | None = None
+        self.done: asyncio.Event | None = None  # made when a second inquiry waits
+
+
+class MemoryIdempotencyStore:
+    """The store for the single embedded worker: an ordered dict, oldest entries out first."""
+
+    __slots__ = (
+        "_bytes",
+        "_entries",
+        "_max_bytes",
+        "_max_entries",
+        "_max_reply_bytes",
+        "_monotonic",
+        "_pending_ttl_s",
+        "_tokens",
+        "_ttl_s",
+        "_wait_s",
+    )
+
+    def __init__(
+        self,
+        *,
+        ttl_s: float = 600.0,
+        pending_ttl_s: float = 120.0,
+        wait_s: float = 30.0,
+        max_entries: int = 100_000,
+        max_bytes: int = 64 * 1024 * 1024,
+        max_reply_bytes: int = 1024 * 1024,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._entries: OrderedDict[tuple[str, str], _Entry] = OrderedDict()
+        self._bytes = 0
+        self._ttl_s = ttl_s
+        self._pending_ttl_s = pending_ttl_s
+        self._wait_s = wait_s
+        self._max_entries = max_entries
+        self._max_bytes = max_bytes
+        self._max_reply_bytes = min(max_reply_bytes, max_bytes)
+        self._monotonic = monotonic
+        self._tokens = itertools.count()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @property
+    def bytes(self) -> int:
+        return self._bytes
+
+    async def begin(
+        self, consumer: str, request_id: str, digest: str
+    ) -> Claim | StoredReply | IdempotencyRefusal:
+        key = (consumer, request_id)
+        deadline: float | None = None
+        while True:
+            now = self._monotonic()
+            entry = self._entries.get(key)
+            if entry is not None and entry.expires_at <= now:
+                self._drop(key, entry)
+                entry = None
+            if entry is None:
+                return self._claim(key, digest, now)
+            if entry.digest != digest:
+                return IdempotencyRefusal.CONFLICT
+            if entry.reply is not None:
+                return entry.reply
+            loop = asyncio.get_running_loop()
+            if deadline is None:
+                deadline = loop.time() + self._wait_s
+            if entry.done is None:
+                entry.done = asyncio.Event()
+            try:
+                async with asyncio.timeout_at(deadline):
+                    await entry.done.wait()
+            except TimeoutError:
+                return IdempotencyRefusal.IN_PROGRESS
+
+    async def complete(self, claim: Claim, reply: StoredReply) -> None:
+        key = (claim.consumer, claim.request_id)
+        entry = self._entries.get(key)
+        if entry is None or entry.token != claim.token:
+            return
+        if reply.size + entry.size > self._max_reply_bytes:
+            self._drop(key, entry)
+            return
+        entry.reply = reply
+        entry.size += reply.size
+        entry.expires_at = self._monotonic() + self._ttl_s
+        self._bytes += reply.size
+        self._entries.move_to_end(key)
+        self._evict()
+        if entry.done is not None:
+            entry.done.set()
+
+    async def release(self, claim: Claim) -> None:
+        key = (claim.consumer, claim.request_id)
+        entry = self._entries.get(key)
+        if entry is not None and entry.token == claim.token:
+            self._drop(key, entry)
+
+    def _claim(self, key: tuple[str, str], digest: str, now: float) -> Claim:
+        self._purge(now)
+        claim = Claim(key[0], key[1], digest, str(next(self._tokens)))
+        size = _ENTRY_OVERHEAD + len(key[0]) + len(key[1]) + len(digest)
+        self._entries[key] = _Entry(digest, claim.token, now + self._pending_ttl_s, size)
+        self._bytes += size
+        self._evict()
+        return claim
+
+    def _purge(self, now: float) -> None:
+        """Drop expired entries from the old end (amortized: each entry is dropped once)."""
+        while self._entries:
+            key, entry = next(iter(self._entries.items()))
+            if entry.expires_at > now:
+                return
+            self._drop(key, entry)
+
+    def _evict(self) -> None:
+        while len(self._entries) > self._max_entries or self._bytes > self._max_bytes:
+            key, entry = next(iter(self._entries.items()))
+            self._drop(key, entry)
+
+    def _drop(self, key: tuple[str, str], entry: _Entry) -> None:
+        del self._entries[key]
+        self._bytes -= entry.size
+        if entry.done is not None:
+            entry.done.set()  # waiters look again: they replay nothing and claim for themselves
