@@ -67,6 +67,10 @@ class Refused(PanjerehError):
         self.retry_after = max(0.0, retry_after)
         self.detail = detail
 
+    def __reduce__(self) -> tuple[type[Refused], tuple[float, str]]:
+        # Two constructor arguments defeat the default exception pickling (workers, logs).
+        return (type(self), (self.retry_after, self.detail))
+
     @property
     def retry_after_header(self) -> str:
         """The ``Retry-After`` value: whole seconds, at least 1 (RFC 9110 allows no fractions)."""

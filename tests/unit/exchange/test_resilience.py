@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import pickle
 import time
 from collections.abc import Hashable
 
@@ -81,6 +82,12 @@ def test_refusals_are_panjereh_errors_carrying_their_problem_type_and_retry_afte
     assert CircuitOpen(2.5, "x").retry_after_header == "3"
     assert Overloaded(0.2, "x").retry_after_header == "1"
     assert Overloaded(-4, "x").retry_after == 0.0
+
+
+def test_refusals_survive_pickling() -> None:
+    copy = pickle.loads(pickle.dumps(CircuitOpen(2.5, "open")))  # noqa: S301 (our own bytes)
+    assert isinstance(copy, CircuitOpen)
+    assert (copy.retry_after, copy.detail) == (2.5, "open")
 
 
 # --- circuit breaker ------------------------------------------------------------------------
