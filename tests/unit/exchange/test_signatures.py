@@ -7,11 +7,15 @@ import contextlib
 import datetime
 import hashlib
 import pickle
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import pytest
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key, load_pem_public_key
 from http_message_signatures import (
@@ -715,3 +719,55 @@ def test_we_verify_the_librarys_response_signature_with_req() -> None:
         resolve_key=resolve, request_body=BODY,
     )  # fmt: skip
     assert verified.covered == RESPONSE.components
+
+
+# -- docs/http-signatures.md: its examples run and agree with the implementation ------------
+
+DOC = Path(__file__).parents[3] / "docs" / "http-signatures.md"
+
+
+def doc_blocks(fence: str) -> list[str]:
+    return re.findall(rf"```{fence}\n(.*?)```", DOC.read_text(encoding="utf-8"), re.DOTALL)
+
+
+def run_doc_example(index: int) -> dict[str, Any]:
+    namespace: dict[str, Any] = {}
+    exec(compile(doc_blocks("python")[index], f"{DOC}:python[{index}]", "exec"), namespace)  # noqa: S102
+    return namespace
+
+
+def test_the_documented_signing_example_is_verified_by_the_exchange() -> None:
+    example = run_doc_example(0)
+    signed: dict[str, str] = example["signed"]
+    public = example["key"].public_key()
+    verified = RequestVerifier().verify(
+        method="POST", authority="exchange.example.ir",
+        path="/exchange/v1/services/civil-registry.person.v1", headers=signed,
+        body=b'{"national_code":"3066557359"}', now=time.time(), resolve_key=lambda _: public,
+    )  # fmt: skip
+    assert verified.key_id == "social-security/benefits/2026-11"
+
+
+def test_the_documented_offline_verification_accepts_our_responses_only() -> None:
+    verify_response = run_doc_example(1)["verify_response"]
+    headers, request = signed_response()
+    keys = {EXCHANGE_KEY_ID: EXCHANGE_KEY.public_key()}
+    assert verify_response(keys, 200, headers, ANSWER, request, BODY) == EXCHANGE_KEY_ID
+    with pytest.raises(InvalidSignature):
+        verify_response(keys, 404, headers, ANSWER, request, BODY)
+    with pytest.raises(ValueError, match="Content-Digest"):
+        verify_response(keys, 200, headers, ANSWER, request, b"{}")
+
+
+def test_the_documented_signature_base_is_the_one_we_build() -> None:
+    message = next(block for block in doc_blocks("") if block.startswith("POST "))
+    head, body = message.split("\n\n", 1)
+    lines = head.splitlines()[1:]
+    headers = {name.lower(): value for name, value in (line.split(": ", 1) for line in lines)}
+    assert content_digest(body.strip().encode()) == headers["content-digest"]
+    documented = next(block for block in doc_blocks("") if block.startswith('"@method"'))
+    base = signature_base(
+        headers["signature-input"], headers=headers, method="POST", authority=headers["host"],
+        path="/exchange/v1/services/civil-registry.person.v1",
+    )  # fmt: skip
+    assert base == documented.rstrip("\n")
