@@ -1,0 +1,1 @@
+"""Load generation for bench/exchange.py: the request pool, the processes, the open loop."""
