@@ -21,7 +21,7 @@ import hashlib
 import hmac
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -118,15 +118,14 @@ class Component:
 
     name: str
     req: bool = False
+    identifier: str = field(init=False, repr=False, compare=False)
+    """The serialized component identifier, as it appears in the signature base."""
 
     def __post_init__(self) -> None:
         if not _COMPONENT_NAME.fullmatch(self.name):
             raise ValueError(f"not a component name: {self.name!r}")
-
-    @property
-    def identifier(self) -> str:
-        """The serialized component identifier, as it appears in the signature base."""
-        return f'"{self.name}";req' if self.req else f'"{self.name}"'
+        identifier = f'"{self.name}";req' if self.req else f'"{self.name}"'
+        object.__setattr__(self, "identifier", identifier)  # computed once, read per request
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,6 +333,8 @@ def _component(name: str, params: Params, where: str) -> Component:
 class _Input:
     covered: tuple[Component, ...]
     params: Params
+    serialized: str  # the canonical @signature-params value
+    shape: str  # the covered identifiers, space-separated: a cheap key for what is covered
 
 
 def _inner_list(text: str, pos: int, where: str) -> tuple[_Input, int]:
@@ -353,7 +354,9 @@ def _inner_list(text: str, pos: int, where: str) -> tuple[_Input, int]:
         if not text.startswith((" ", ")"), pos):
             raise _malformed(f"{where}: components are separated by spaces and closed by ')'.")
     params, pos = _parameters(text, pos + 1, where)
-    return _Input(tuple(covered), params), pos
+    shape = " ".join(component.identifier for component in covered)
+    serialized = f"({shape}){''.join(_serialize_param(key, v) for key, v in params)}"
+    return _Input(tuple(covered), params, serialized, shape), pos
 
 
 # The forms signers produce (ours and the generic library's): one member, single spaces, no
@@ -362,7 +365,7 @@ def _inner_list(text: str, pos: int, where: str) -> tuple[_Input, int]:
 _ITEM = r'"[a-z0-9@!#$%&\'*+.^_`|~-]{1,64}"(?:;req)?'
 _FAST_INPUT = re.compile(
     rf"([a-z*][a-z0-9_.*-]{{0,63}})=\(((?:{_ITEM})(?: {_ITEM}){{0,31}})?\)"
-    r'((?:;[a-z*][a-z0-9_.*-]{0,63}=(?:[0-9]{1,15}|"[ !#-\[\]-~]{0,1024}")){0,8})',
+    r'((?:;[a-z*][a-z0-9_.*-]{0,63}=(?:0|[1-9][0-9]{0,14}|"[ !#-\[\]-~]{0,1024}")){0,8})',
     re.ASCII,
 )
 _FAST_PARAM = re.compile(r';([a-z*][a-z0-9_.*-]*)=(?:([0-9]+)|"([^"]*)")', re.ASCII)
@@ -385,15 +388,17 @@ def _parse_inputs(text: str) -> dict[str, _Input]:
     match = _FAST_INPUT.fullmatch(text)
     if match is None:
         return _dictionary(text, "Signature-Input", _inner_list)
+    shape = match[2] or ""
     try:
-        covered = _fast_covered(match[2] or "")
+        covered = _fast_covered(shape)
     except SignatureError:
         return _dictionary(text, "Signature-Input", _inner_list)  # for its precise message
     params = tuple(
         (key, int(number) if number else string)
         for key, number, string in _FAST_PARAM.findall(match[3])
     )
-    return {match[1]: _Input(covered, params)}
+    # The fast form is canonical, so the received text is the @signature-params value.
+    return {match[1]: _Input(covered, params, text[len(match[1]) + 1 :], shape)}
 
 
 def _parse_bytes(text: str, field: str) -> dict[str, str]:
@@ -402,12 +407,6 @@ def _parse_bytes(text: str, field: str) -> dict[str, str]:
     if match is None:
         return _dictionary(text, field, _byte_member)
     return {match[1]: match[2]}
-
-
-def _serialize(value: _Input) -> str:
-    """The canonical ``@signature-params`` value (RFC 8941 §4.1.1.1)."""
-    items = " ".join(component.identifier for component in value.covered)
-    return f"({items}){''.join(_serialize_param(key, v) for key, v in value.params)}"
 
 
 def _serialize_param(key: str, value: Bare) -> str:
@@ -520,7 +519,7 @@ def signature_base(
         if path is not None:
             derived["@path"] = path or "/"
         message = _Message("request", derived, headers)
-    return _base(parsed.covered, _serialize(parsed), message).decode("ascii")
+    return _base(parsed.covered, parsed.serialized, message).decode("ascii")
 
 
 # -- signing ------------------------------------------------------------------------------
@@ -658,6 +657,7 @@ class _Verifier:
         self._required = profile.components
         self._max_age = max_age
         self._max_future = max_future
+        self._accepted: set[str] = set()
 
     @property
     def profile(self) -> Profile:
@@ -692,8 +692,11 @@ class _Verifier:
             raise _malformed(f"{where}: keyid does not have the {self._profile.name} form.")
         if now is not None:
             self._check_time(numbers, now)
-        self._check_coverage(parsed.covered)
-        base = _base(parsed.covered, _serialize(parsed), message)
+        if parsed.shape not in self._accepted:
+            self._check_coverage(parsed.covered)
+            if len(self._accepted) < 64:  # a handful of shapes in practice; bounded regardless
+                self._accepted.add(parsed.shape)
+        base = _base(parsed.covered, parsed.serialized, message)
         key = resolve_key(keyid)
         if key is None:
             raise SignatureError(
