@@ -119,6 +119,30 @@ class Settings(BaseSettings):
         le=3600,
         description="How often usage fields (an API key's last use) are written to the database.",
     )
+    max_in_flight: int = Field(
+        default=1024,
+        ge=1,
+        le=1_000_000,
+        description=(
+            "Inquiries one worker handles at once; beyond it the exchange answers 503 "
+            "overloaded with Retry-After instead of queueing."
+        ),
+    )
+    provider_concurrency: int = Field(
+        default=128,
+        ge=1,
+        le=100_000,
+        description="Inquiries in flight to one provider system at once (its bulkhead).",
+    )
+    provider_attempts: int = Field(
+        default=2,
+        ge=1,
+        le=5,
+        description=(
+            "Tries per inquiry to an idempotent service on a transport failure or 502/503/504, "
+            "within its timeout and a retry budget of 20% (1 = never retry)."
+        ),
+    )
     keys_dir: Path | None = Field(
         default=None,
         description=(

@@ -36,17 +36,21 @@ class InquiryEndpoint:
             )
             await _send_reply(send, reply)
             return
-        headers = {
-            name.decode("latin-1").lower(): value.decode("latin-1")
-            for name, value in scope["headers"]
-        }
+        headers: dict[str, str] = {}
+        for raw_name, raw_value in scope["headers"]:
+            name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
+            # A repeated field is one value, comma-joined (RFC 9110 §5.3; RFC 9421 §2.1).
+            headers[name] = f"{headers[name]}, {value}" if name in headers else value
         body, too_large = await _read_body(receive, self._max_body)
+        client = scope.get("client")
         request = InquiryRequest(
             service_id=path[len(SERVICES_PATH) :],
             path=path,
             headers=headers,
             body=body,
             too_large=too_large,
+            method="POST",
+            client_ip=client[0] if client else None,
         )
         await _send_reply(send, await self._handler.handle(request))
 

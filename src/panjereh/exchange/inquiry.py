@@ -1,8 +1,11 @@
-"""One inquiry, from the caller's key to the provider's answer and its audit record.
+"""One inquiry, from the caller's credentials to the signed answer and its audit record.
 
-Order matters and is part of the protocol: authenticate the caller, find the service, check
-the grant, validate the request, forward, record.  Nothing reaches a provider before the
-exchange has decided the caller may ask.
+Order matters and is part of the protocol (docs/exchange-protocol.md): admit, authenticate,
+find the service, check the grant and purpose, validate the request, replay a retried
+X-Request-Id, apply the grant's rate limit and quota, answer from the cache or forward to the
+provider, project the answer to the grant's fields, sign it, record it durably, answer.
+Nothing reaches a provider before the exchange has decided the caller may ask, and nothing is
+answered before its audit record is committed.
 """
 
 from __future__ import annotations
@@ -11,9 +14,8 @@ import hashlib
 import hmac
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 
 import orjson
 from jsonpointer import JsonPointer, JsonPointerException
@@ -23,23 +25,44 @@ from panjereh.audit.writer import AuditUnavailable, AuditWriter
 from panjereh.domain.clock import Clock
 from panjereh.domain.errors import InvalidValue
 from panjereh.domain.identifiers import LegalId, NationalCode
+from panjereh.exchange.cache import ResponseCache, StoredReply, cache_key
+from panjereh.exchange.callers import Authenticator, Caller, Presented
+from panjereh.exchange.idempotency import (
+    Claim,
+    IdempotencyRefusal,
+    IdempotencyStore,
+    IdempotencyUnavailable,
+    parse_request_id,
+    request_digest,
+)
+from panjereh.exchange.keys import ExchangeKeys
+from panjereh.exchange.limits import Limiter, LimiterUnavailable, Refusal
 from panjereh.exchange.problems import (
     ACCESS_DENIED,
+    DUPLICATE_REQUEST,
     INVALID_REQUEST,
     OVERLOADED,
     PAYLOAD_TOO_LARGE,
     PROVIDER_ERROR,
-    UNAUTHENTICATED,
+    QUOTA_EXHAUSTED,
+    RATE_LIMITED,
     UNKNOWN_SERVICE,
     ErrorSource,
     Problem,
 )
-from panjereh.exchange.transport import ProviderReply, ProviderTransport
-from panjereh.registry.credentials import hash_api_key
-from panjereh.registry.model import Service, SubjectKind, System
+from panjereh.exchange.projection import project
+from panjereh.exchange.provider import Forwarded, ProviderGateway
+from panjereh.exchange.resilience import AdmissionControl
+from panjereh.exchange.signatures import ResponseSigner, content_digest
+from panjereh.exchange.transport import ProviderReply
+from panjereh.registry.model import Grant, Service, SubjectKind
 from panjereh.registry.snapshot import SnapshotHolder
 
 JSON = "application/json"
+PROBLEM = "application/problem+json"
+PROVIDER_DETAIL_MAX = 300
+# Answers the exchange cannot sign: it never read the request body whole.
+UNSIGNED_STATUSES = frozenset({405, 413})
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +72,8 @@ class InquiryRequest:
     headers: Mapping[str, str]  # lower-case names
     body: bytes
     too_large: bool = False  # the body was cut off at the configured limit
+    method: str = "POST"
+    client_ip: str | None = None
 
 
 @dataclass(slots=True)
@@ -65,11 +90,19 @@ class _Context:
 
     exchange_id: str
     started: float
-    consumer: System | None = None
+    request_content_digest: str = ""
+    caller: Caller | None = None
     service: Service | None = None
+    grant: Grant | None = None
     purpose: str | None = None
+    subject: str | None = None
     subject_hash: str | None = None
     request_hash: str | None = None
+    request_id: str | None = None
+    claim: Claim | None = None
+    replay_of: str | None = None
+    cached: bool = False
+    provider_ms: float | None = None
 
 
 class InquiryHandler:
@@ -77,95 +110,117 @@ class InquiryHandler:
         self,
         *,
         registry: SnapshotHolder,
-        transport: ProviderTransport,
+        authenticator: Authenticator,
+        gateway: ProviderGateway,
         audit: AuditWriter,
+        limiter: Limiter,
+        idempotency: IdempotencyStore,
+        cache: ResponseCache,
+        admission: AdmissionControl,
+        keys: Callable[[], ExchangeKeys],
         pepper: bytes,
         clock: Clock,
-        default_timeout: float,
     ) -> None:
         self._registry = registry
-        self._transport = transport
+        self.authenticator = authenticator
+        self.gateway = gateway
         self._audit = audit
-        self._pepper = pepper
+        self._limiter = limiter
+        self._idempotency = idempotency
+        self._cache = cache
+        self.admission = admission
+        self._keys = keys
+        self._signer: tuple[str, ResponseSigner] | None = None
         self._subject_key = hmac.new(pepper, b"audit-subject-key", hashlib.sha256).digest()
         self._clock = clock
-        self._default_timeout = default_timeout
         self._pointers: dict[str, JsonPointer] = {}
-        # key id -> last use; flushed to the database in the background, never per inquiry
-        self.key_usage: dict[int, datetime] = {}
 
     async def handle(self, request: InquiryRequest) -> InquiryReply:
         ctx = _Context(exchange_id=str(uuid.uuid4()), started=time.perf_counter())
-        try:
-            reply = await self._process(request, ctx)
-        except Problem as problem:
-            reply = InquiryReply(
-                status=problem.kind.status,
-                body=problem.body(instance=request.path, exchange_id=ctx.exchange_id),
-                content_type="application/problem+json",
-                headers={"x-error-source": problem.kind.source.value},
+        if not self.admission.try_enter():
+            problem = Problem(
+                OVERLOADED,
+                "The exchange is overloaded; retry shortly.",
+                retry_after=str(max(1, round(self.admission.retry_after))),
             )
-            outcome = _outcome_of(problem)
-            await self._record(ctx, reply, outcome, problem.kind.code)
-        reply.headers["x-exchange-id"] = ctx.exchange_id
+            return await self._refuse(request, ctx, problem)
+        try:
+            return await self._process(request, ctx)
+        except Problem as problem:
+            return await self._refuse(request, ctx, problem)
+        finally:
+            self.admission.leave()
+
+    async def _refuse(
+        self, request: InquiryRequest, ctx: _Context, problem: Problem
+    ) -> InquiryReply:
+        if ctx.claim is not None:
+            await self._release(ctx.claim)
+        headers = {"x-error-source": problem.kind.source.value}
+        if problem.retry_after is not None:
+            headers["retry-after"] = problem.retry_after
+        reply = InquiryReply(
+            status=problem.kind.status,
+            body=problem.body(instance=request.path, exchange_id=ctx.exchange_id),
+            content_type=PROBLEM,
+            headers=headers,
+        )
+        self._finish(reply, ctx)
+        # A refusal is answered even if its record could not be written (the writer logs it).
+        await self._record(ctx, reply, _outcome_of(problem), problem.kind.code)
         return reply
 
     async def _process(self, request: InquiryRequest, ctx: _Context) -> InquiryReply:
-        snapshot = self._registry.current
         if request.too_large:
             raise Problem(
                 PAYLOAD_TOO_LARGE, "The request body is larger than the exchange accepts."
             )
-        ctx.consumer = self.authenticate(request.headers)
-        service = snapshot.services.get(request.service_id)
+        ctx.request_content_digest = self._request_digest(request)
+        ctx.caller = caller = self.authenticator.authenticate(
+            Presented(
+                method=request.method,
+                authority=request.headers.get("host", ""),
+                path=request.path,
+                headers=request.headers,
+                body=request.body,
+                client_ip=request.client_ip,
+            )
+        )
+        service = self._registry.current.services.get(request.service_id)
         if service is None or not service.is_callable:
             raise Problem(UNKNOWN_SERVICE, f"There is no service {request.service_id!r}.")
         ctx.service = service
         ctx.purpose = request.headers.get("x-purpose", "")[:120] or None
-        self._authorize(ctx.consumer, service, ctx.purpose)
+        ctx.grant = grant = self._authorize(caller, service, ctx.purpose)
         document = _parse_json_object(request.body)
         self._validate(service, document)
         ctx.request_hash = hashlib.sha256(request.body).hexdigest()
-        ctx.subject_hash = self._subject_hash(service, document)
-        provider = await self._transport.post(
-            service.endpoint_url,
-            request.body,
-            {
-                "content-type": JSON,
-                "x-exchange-id": ctx.exchange_id,
-                "x-consumer-system": ctx.consumer.ident,
-                "x-purpose": ctx.purpose or "",
-            },
-            service.timeout_ms / 1000 if service.timeout_ms else self._default_timeout,
-        )
-        reply = _reply_from_provider(provider)
-        outcome = Outcome.OK if reply.status < 400 else Outcome.NOT_FOUND
-        if not await self._record(ctx, reply, outcome, None):
+        self._read_subject(service, document, ctx)
+        replay = await self._replay(request, ctx, caller, service)
+        if replay is not None:
+            return replay
+        await self._admit(grant)
+        reply = await self._answer(request, ctx, caller, service, grant, document)
+        self._finish(reply, ctx)
+        if not await self._record(ctx, reply, _outcome_of_status(reply.status), None):
             # No record, no answer: the caller sees a retryable failure, never unaudited data.
             raise Problem(OVERLOADED, "The exchange cannot record inquiries right now; retry.")
+        if ctx.claim is not None:
+            claim, ctx.claim = ctx.claim, None
+            await self._complete(claim, reply)
         return reply
 
-    def authenticate(self, headers: Mapping[str, str]) -> System:
-        """The calling system, from its API key; a `Problem` if there is none or it may not call."""
-        scheme, _, key = headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "apikey" or not key.strip():
-            raise Problem(
-                UNAUTHENTICATED, "Send your system's key as 'Authorization: ApiKey <key>'."
-            )
-        snapshot = self._registry.current
-        record = snapshot.keys_by_hash.get(hash_api_key(self._pepper, key.strip()))
-        now = self._clock.now()
-        if record is None or not record.usable_at(now):
-            raise Problem(UNAUTHENTICATED, "The API key is not valid.")
-        self.key_usage[record.id] = now
-        system = snapshot.systems.get(record.system_id)
-        if system is None or not system.is_active:
-            raise Problem(ACCESS_DENIED, "Your system or agency is suspended.")
-        return system
+    # Steps ------------------------------------------------------------------------------
 
-    def _authorize(self, consumer: System, service: Service, purpose: str | None) -> None:
+    def _request_digest(self, request: InquiryRequest) -> str:
+        """The request's Content-Digest: the caller's (checked when the signature is), else
+        the exchange's own; the answer's signature covers it (``content-digest;req``)."""
+        sent = request.headers.get("content-digest")
+        return sent if sent else content_digest(request.body)
+
+    def _authorize(self, caller: Caller, service: Service, purpose: str | None) -> Grant:
         """A grant in force today, and the declared purpose among the grant's purposes."""
-        grant = self._registry.current.grant(consumer.id, service.id)
+        grant = self._registry.current.grant(caller.system.id, service.id)
         if grant is None or not grant.in_force_on(self._clock.now().date()):
             raise Problem(ACCESS_DENIED, "Your system holds no grant on this service.")
         if purpose is None:
@@ -178,6 +233,7 @@ class InquiryHandler:
             raise Problem(
                 ACCESS_DENIED, f"The purpose {purpose!r} is not granted for this service."
             )
+        return grant
 
     def _validate(self, service: Service, document: dict[str, object]) -> None:
         """The service's request schema, before anything reaches the provider."""
@@ -191,9 +247,9 @@ class InquiryHandler:
             f"The request does not match the service's schema at {where}: {error.message}",
         )
 
-    def _subject_hash(self, service: Service, document: dict[str, object]) -> str | None:
+    def _read_subject(self, service: Service, document: dict[str, object], ctx: _Context) -> None:
         if service.subject_pointer is None or service.subject_kind is SubjectKind.NONE:
-            return None
+            return
         pointer = self._pointers.get(service.subject_pointer)
         if pointer is None:
             pointer = self._pointers[service.subject_pointer] = JsonPointer(service.subject_pointer)
@@ -208,7 +264,128 @@ class InquiryHandler:
             subject = parser.parse(raw).value
         except InvalidValue as exc:
             raise Problem(INVALID_REQUEST, exc.message_en, field=service.subject_pointer) from None
-        return hmac.new(self._subject_key, subject.encode("ascii"), hashlib.sha256).hexdigest()
+        ctx.subject = subject
+        ctx.subject_hash = hmac.new(
+            self._subject_key, subject.encode("ascii"), hashlib.sha256
+        ).hexdigest()
+
+    async def _replay(
+        self, request: InquiryRequest, ctx: _Context, caller: Caller, service: Service
+    ) -> InquiryReply | None:
+        """The stored answer of an earlier inquiry with this X-Request-Id, or None (then
+        this inquiry holds the id until it is answered)."""
+        raw = request.headers.get("x-request-id")
+        if raw is None:
+            return None
+        ctx.request_id = parse_request_id(raw)
+        if ctx.request_id is None:
+            raise Problem(INVALID_REQUEST, "X-Request-Id must be a UUID.")
+        digest = request_digest(service.id, ctx.purpose, request.body)
+        try:
+            found = await self._idempotency.begin(caller.system.ident, ctx.request_id, digest)
+        except IdempotencyUnavailable:
+            raise Problem(OVERLOADED, "The exchange cannot check request ids now; retry.") from None
+        if found is IdempotencyRefusal.CONFLICT:
+            raise Problem(
+                DUPLICATE_REQUEST,
+                "This X-Request-Id was used for a different request; use a new id.",
+            )
+        if found is IdempotencyRefusal.IN_PROGRESS:
+            raise Problem(
+                DUPLICATE_REQUEST,
+                "The first request with this X-Request-Id is still being answered; retry.",
+                retry_after="1",
+            )
+        if isinstance(found, Claim):
+            ctx.claim = found
+            return None
+        assert isinstance(found, StoredReply)  # noqa: S101 - the protocol's third case
+        headers = dict(found.headers)
+        ctx.replay_of = headers.get("x-exchange-id")
+        reply = InquiryReply(found.status, found.body, found.content_type, headers)
+        if not await self._record(ctx, reply, _outcome_of_status(reply.status), None):
+            raise Problem(OVERLOADED, "The exchange cannot record inquiries right now; retry.")
+        reply.headers["x-replayed"] = "true"
+        return reply
+
+    async def _admit(self, grant: Grant) -> None:
+        if grant.rate_limit_per_minute is None and grant.daily_quota is None:
+            return
+        try:
+            admission = await self._limiter.admit(
+                f"{grant.consumer_system_id}:{grant.service_id}",
+                per_minute=grant.rate_limit_per_minute,
+                daily_quota=grant.daily_quota,
+            )
+        except LimiterUnavailable:
+            raise Problem(OVERLOADED, "The exchange cannot check limits now; retry.") from None
+        if admission.refusal is Refusal.RATE_LIMITED:
+            raise Problem(
+                RATE_LIMITED,
+                f"Your grant allows {grant.rate_limit_per_minute} inquiries a minute.",
+                retry_after=admission.retry_after,
+            )
+        if admission.refusal is Refusal.QUOTA_EXHAUSTED:
+            raise Problem(
+                QUOTA_EXHAUSTED,
+                f"Your grant's daily quota of {grant.daily_quota} inquiries is used up "
+                "(it renews at midnight, Tehran time).",
+                retry_after=admission.retry_after,
+            )
+
+    async def _answer(
+        self,
+        request: InquiryRequest,
+        ctx: _Context,
+        caller: Caller,
+        service: Service,
+        grant: Grant,
+        document: dict[str, object],
+    ) -> InquiryReply:
+        key = None
+        if service.cache_ttl_s > 0:
+            key = cache_key(service.id, ctx.subject, document, grant.projection)
+            hit = await self._cache.get(key)
+            if hit is not None:
+                ctx.cached = True
+                return InquiryReply(hit.status, hit.body, hit.content_type, dict(hit.headers))
+        headers = {
+            "content-type": JSON,
+            "content-digest": content_digest(request.body),
+            "x-exchange-id": ctx.exchange_id,
+            "x-consumer-system": caller.system.ident,
+            "x-purpose": ctx.purpose or "",
+        }
+        forwarded = await self.gateway.forward(service, request.body, headers)
+        ctx.provider_ms = forwarded.provider_ms
+        reply = _reply_from_provider(forwarded, grant)
+        if key is not None and reply.status < 500:
+            stored = StoredReply.of(reply.status, reply.body, reply.content_type, reply.headers)
+            await self._cache.put(key, stored, service.cache_ttl_s)
+        return reply
+
+    # Signing and recording --------------------------------------------------------------
+
+    def _response_signer(self) -> ResponseSigner:
+        keys = self._keys()
+        if self._signer is None or self._signer[0] != keys.active_id:
+            self._signer = (keys.active_id, ResponseSigner(keys.private_key, keys.active_id))
+        return self._signer[1]
+
+    def _finish(self, reply: InquiryReply, ctx: _Context) -> None:
+        """Stamp the answer with its exchange id and the exchange's signature."""
+        reply.headers["x-exchange-id"] = ctx.exchange_id
+        if reply.status in UNSIGNED_STATUSES or not ctx.request_content_digest:
+            return
+        reply.headers["content-digest"] = content_digest(reply.body)
+        reply.headers.update(
+            self._response_signer().sign(
+                status=reply.status,
+                headers=reply.headers,
+                request_headers={"content-digest": ctx.request_content_digest},
+                created=self._clock.now().timestamp(),
+            )
+        )
 
     async def _record(
         self, ctx: _Context, reply: InquiryReply, outcome: Outcome, error: str | None
@@ -217,7 +394,7 @@ class InquiryHandler:
         record = AuditRecord(
             exchange_id=ctx.exchange_id,
             created_at=self._clock.now(),
-            consumer=ctx.consumer.ident if ctx.consumer else None,
+            consumer=ctx.caller.system.ident if ctx.caller else None,
             service_id=ctx.service.id if ctx.service else None,
             purpose=ctx.purpose,
             subject_hash=ctx.subject_hash,
@@ -227,12 +404,30 @@ class InquiryHandler:
             duration_ms=round((time.perf_counter() - ctx.started) * 1000, 3),
             request_hash=ctx.request_hash,
             response_hash=hashlib.sha256(reply.body).hexdigest(),
+            request_id=ctx.request_id,
+            auth_method=ctx.caller.method.value if ctx.caller else None,
+            replay_of=ctx.replay_of,
+            cached=ctx.cached,
+            provider_ms=ctx.provider_ms,
         )
         try:
             await self._audit.record(record)
         except AuditUnavailable:
             return False
         return True
+
+    async def _complete(self, claim: Claim, reply: InquiryReply) -> None:
+        stored = StoredReply.of(reply.status, reply.body, reply.content_type, reply.headers)
+        try:
+            await self._idempotency.complete(claim, stored)
+        except IdempotencyUnavailable:
+            return  # the answer stands; a retry will be answered afresh
+
+    async def _release(self, claim: Claim) -> None:
+        try:
+            await self._idempotency.release(claim)
+        except IdempotencyUnavailable:
+            return
 
 
 def _parse_json_object(body: bytes) -> dict[str, object]:
@@ -245,23 +440,48 @@ def _parse_json_object(body: bytes) -> dict[str, object]:
     return document
 
 
-def _reply_from_provider(provider: ProviderReply) -> InquiryReply:
-    """Pass the provider's JSON answer on; never pass on a provider's internal error text."""
+def _provider_refusal(document: object, status: int) -> bytes:
+    """A provider's 4xx answer, reduced to the problem fields a consumer may see."""
+    kept: dict[str, object] = {"status": status}
+    if isinstance(document, dict):
+        for name in ("type", "title", "code", "detail"):
+            value = document.get(name)
+            if isinstance(value, str):
+                kept[name] = value[:PROVIDER_DETAIL_MAX]
+    return orjson.dumps(kept)
+
+
+def _reply_from_provider(forwarded: Forwarded, grant: Grant) -> InquiryReply:
+    """The provider's JSON answer, projected to the grant's fields; never a provider's
+    internal error text."""
+    provider: ProviderReply = forwarded.reply
     if provider.status >= 500:
         raise Problem(PROVIDER_ERROR, f"The provider failed (HTTP {provider.status}).")
     media = provider.content_type.split(";", 1)[0].strip().lower()
-    if media not in (JSON, "application/problem+json"):
+    if media not in (JSON, PROBLEM):
         raise Problem(PROVIDER_ERROR, "The provider's answer was not JSON.")
     try:
-        orjson.loads(provider.body)
+        document = orjson.loads(provider.body)
     except orjson.JSONDecodeError:
         raise Problem(PROVIDER_ERROR, "The provider's answer was not valid JSON.") from None
-    headers = {} if provider.status < 400 else {"x-error-source": ErrorSource.PROVIDER.value}
-    return InquiryReply(provider.status, provider.body, media, headers)
+    if provider.status >= 400:
+        body = _provider_refusal(document, provider.status)
+        return InquiryReply(
+            provider.status, body, PROBLEM, {"x-error-source": ErrorSource.PROVIDER.value}
+        )
+    if grant.projection is not None:
+        if not isinstance(document, dict):
+            raise Problem(PROVIDER_ERROR, "The provider's answer was not a JSON object.")
+        return InquiryReply(provider.status, orjson.dumps(project(document, grant.projection)))
+    return InquiryReply(provider.status, provider.body)
+
+
+def _outcome_of_status(status: int) -> Outcome:
+    return Outcome.OK if status < 400 else Outcome.NOT_FOUND
 
 
 def _outcome_of(problem: Problem) -> Outcome:
-    if problem.kind.status in (401, 403):
+    if problem.kind.status in (401, 403, 429):
         return Outcome.DENIED
     if problem.kind.source is ErrorSource.PROVIDER or problem.kind.status >= 500:
         return Outcome.FAILED

@@ -37,7 +37,11 @@ ACCESS_DENIED = ProblemType("access-denied", 403, "Access denied")
 INVALID_REQUEST = ProblemType("invalid-request", 400, "Invalid request")
 PAYLOAD_TOO_LARGE = ProblemType("payload-too-large", 413, "Payload too large")
 METHOD_NOT_ALLOWED = ProblemType("method-not-allowed", 405, "Method not allowed")
+DUPLICATE_REQUEST = ProblemType("duplicate-request", 409, "Duplicate request")
+RATE_LIMITED = ProblemType("rate-limited", 429, "Rate limited")
+QUOTA_EXHAUSTED = ProblemType("quota-exhausted", 429, "Daily quota exhausted")
 OVERLOADED = ProblemType("overloaded", 503, "Exchange overloaded")
+CIRCUIT_OPEN = ProblemType("circuit-open", 503, "Provider circuit open")
 PROVIDER_UNAVAILABLE = ProblemType(
     "provider-unavailable", 502, "Provider unavailable", ErrorSource.PROVIDER
 )
@@ -51,7 +55,11 @@ ALL_PROBLEMS: tuple[ProblemType, ...] = (
     INVALID_REQUEST,
     PAYLOAD_TOO_LARGE,
     METHOD_NOT_ALLOWED,
+    DUPLICATE_REQUEST,
+    RATE_LIMITED,
+    QUOTA_EXHAUSTED,
     OVERLOADED,
+    CIRCUIT_OPEN,
     PROVIDER_UNAVAILABLE,
     PROVIDER_TIMEOUT,
     PROVIDER_ERROR,
@@ -61,10 +69,13 @@ ALL_PROBLEMS: tuple[ProblemType, ...] = (
 class Problem(PanjerehError):
     """Raised inside the exchange; turned into exactly one problem+json answer."""
 
-    def __init__(self, kind: ProblemType, detail: str, **extra: Any) -> None:
+    def __init__(
+        self, kind: ProblemType, detail: str, *, retry_after: str | None = None, **extra: Any
+    ) -> None:
         super().__init__(detail)
         self.kind = kind
         self.detail = detail
+        self.retry_after = retry_after  # seconds, sent as Retry-After
         self.extra = extra
 
     def body(self, *, instance: str | None = None, exchange_id: str | None = None) -> bytes:

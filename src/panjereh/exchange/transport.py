@@ -35,7 +35,9 @@ class ProviderTransport:
 
     async def start(self) -> None:
         if self._session is None:
-            connector = aiohttp.TCPConnector(limit=0, limit_per_host=256, ttl_dns_cache=300)
+            # No pool limit here: each provider's bulkhead caps its calls, and admission control
+            # caps the worker's, so waiting happens (or is refused) where it is measured.
+            connector = aiohttp.TCPConnector(limit=0, limit_per_host=0, ttl_dns_cache=300)
             self._session = aiohttp.ClientSession(
                 connector=connector, auto_decompress=True, raise_for_status=False
             )

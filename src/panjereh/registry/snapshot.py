@@ -5,10 +5,11 @@ Built once per registry version by storage; the hot path only does dictionary lo
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import jsonschema_rs
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from panjereh.registry.model import Agency, ApiKey, Grant, GrantStatus, Service, SigningKey, System
 from panjereh.registry.schemas import ValidatorCache, schema_hash
@@ -23,6 +24,7 @@ class RegistrySnapshot:
     keys_by_hash: Mapping[str, ApiKey]
     signing_keys: Mapping[tuple[int, str], SigningKey]  # (system id, key id)
     grants: Mapping[tuple[int, str], Grant] = field(repr=False)  # (system id, service id)
+    systems_by_ident: Mapping[str, System] = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(
@@ -30,7 +32,7 @@ class RegistrySnapshot:
         *,
         version: int,
         agencies: Iterable[Agency],
-        systems: Iterable[System],
+        systems: Collection[System],
         services: Iterable[Service],
         keys: Iterable[ApiKey],
         grants: Iterable[Grant],
@@ -40,6 +42,7 @@ class RegistrySnapshot:
             version=version,
             agencies={a.id: a for a in agencies},
             systems={s.id: s for s in systems},
+            systems_by_ident={s.ident: s for s in systems},
             services={s.id: s for s in services},
             keys_by_hash={k.key_hash: k for k in keys},
             signing_keys={(k.system_id, k.key_id): k for k in signing_keys},
@@ -66,6 +69,27 @@ class RegistrySnapshot:
         return sorted(sid for (sys_id, sid) in self.grants if sys_id == system_id)
 
 
+@dataclass(frozen=True, slots=True)
+class PublicKeyEntry:
+    """A system's signing key, loaded once per snapshot (not per signed request)."""
+
+    key: SigningKey
+    system: System
+    public_key: Ed25519PublicKey
+
+
+def _public_keys(snapshot: RegistrySnapshot) -> dict[str, PublicKeyEntry]:
+    """Signing keys by their RFC 9421 keyid, ``agency/system/key_id``."""
+    found = {}
+    for (system_id, key_id), key in snapshot.signing_keys.items():
+        system = snapshot.systems.get(system_id)
+        if system is None or len(key.public_key) != 32:
+            continue
+        public = Ed25519PublicKey.from_public_bytes(key.public_key)
+        found[f"{system.ident}/{key_id}"] = PublicKeyEntry(key, system, public)
+    return found
+
+
 class SnapshotHolder:
     """Where the current snapshot lives, with the compiled request validators of its services.
 
@@ -78,6 +102,7 @@ class SnapshotHolder:
         self._cache = ValidatorCache()
         self.current = RegistrySnapshot.empty()
         self.request_validators: Mapping[str, jsonschema_rs.Validator] = {}
+        self.public_keys: Mapping[str, PublicKeyEntry] = {}
         self.loaded = False
         if snapshot is not None:
             self.replace(snapshot)
@@ -90,6 +115,7 @@ class SnapshotHolder:
         }
         self._cache.retain({schema_hash(s.request_schema) for s in snapshot.services.values()})
         self.request_validators = validators
+        self.public_keys = _public_keys(snapshot)
         self.current = snapshot
         self.loaded = True
 

@@ -42,7 +42,7 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
         if request.query_params.get("allowed", "").lower() in ("true", "1", "yes"):
             headers = {k.lower(): v for k, v in request.headers.items()}
             try:
-                system = runtime.handler.authenticate(headers)
+                system = runtime.handler.authenticator.by_api_key(headers)
             except Problem as problem:
                 return Response(
                     problem.body(instance=request.url.path),

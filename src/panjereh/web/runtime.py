@@ -14,14 +14,18 @@ from panjereh.audit.writer import AuditWriter
 from panjereh.config import Settings
 from panjereh.domain.clock import Clock
 from panjereh.exchange.asgi import InquiryEndpoint
+from panjereh.exchange.callers import Authenticator
 from panjereh.exchange.inquiry import InquiryHandler
 from panjereh.exchange.keys import ExchangeKeys, keys_from_settings, load_keys
+from panjereh.exchange.provider import ProviderGateway
+from panjereh.exchange.resilience import AdmissionControl
 from panjereh.exchange.transport import ProviderTransport
 from panjereh.registry.snapshot import SnapshotHolder
 from panjereh.storage.audit_repo import SqlAuditStore
 from panjereh.storage.engine import create_engine
 from panjereh.storage.migrate import ensure_current
 from panjereh.storage.registry_repo import load_snapshot, record_key_usage, registry_version
+from panjereh.storage.state import ExchangeState, build_state
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +43,17 @@ def exchange_keys(settings: Settings, clock: Clock) -> ExchangeKeys:
     return load_keys(settings.effective_keys_dir, clock.now())
 
 
+class _KeysHolder:
+    """The exchange's current keys; replaced whole when the keys folder changes."""
+
+    def __init__(self, keys: ExchangeKeys) -> None:
+        self.keys = keys
+        self.seen: tuple[str, ...] = ()
+
+    def get(self) -> ExchangeKeys:
+        return self.keys
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -51,7 +66,8 @@ class Runtime:
     transport: ProviderTransport
     inquiry: InquiryEndpoint
     handler: InquiryHandler
-    keys: ExchangeKeys
+    keys_holder: _KeysHolder
+    state: ExchangeState
     _tasks: list[asyncio.Task[None]] = field(default_factory=list, repr=False)
 
     @classmethod
@@ -62,13 +78,31 @@ class Runtime:
         store = SqlAuditStore(engine)
         audit = AuditWriter(store, batch_size=settings.audit_batch_size)
         transport = ProviderTransport()
+        state = build_state(settings.redis_url, clock=clock)
+        holder = _KeysHolder(keys)
         handler = InquiryHandler(
             registry=registry,
-            transport=transport,
+            authenticator=Authenticator(
+                registry=registry,
+                pepper=pepper,
+                clock=clock,
+                trusted_proxies=settings.trusted_proxies,
+            ),
+            gateway=ProviderGateway(
+                transport=transport,
+                keys=holder.get,
+                default_timeout=settings.provider_timeout,
+                concurrency=settings.provider_concurrency,
+                retry_attempts=settings.provider_attempts,
+            ),
             audit=audit,
+            limiter=state.limiter,
+            idempotency=state.idempotency,
+            cache=state.cache,
+            admission=AdmissionControl(settings.max_in_flight),
+            keys=holder.get,
             pepper=pepper,
             clock=clock,
-            default_timeout=settings.provider_timeout,
         )
         return cls(
             settings=settings,
@@ -81,8 +115,26 @@ class Runtime:
             transport=transport,
             inquiry=InquiryEndpoint(handler, max_body=settings.max_request_bytes),
             handler=handler,
-            keys=keys,
+            keys_holder=holder,
+            state=state,
         )
+
+    @property
+    def keys(self) -> ExchangeKeys:
+        return self.keys_holder.keys
+
+    def reload_keys(self) -> None:
+        """Pick up a rotation made by `panjereh exchange rotate-key` while serving."""
+        folder = self.settings.effective_keys_dir
+        try:
+            seen = tuple(sorted(p.name for p in folder.glob("*.*")))
+        except OSError:
+            return
+        if seen != self.keys_holder.seen:
+            self.keys_holder.keys = exchange_keys(self.settings, self.clock)
+            if self.keys_holder.seen:
+                log.info("exchange signing keys reloaded; active %s", self.keys.active_id)
+            self.keys_holder.seen = seen
 
     async def start(self) -> None:
         await ensure_current(self.engine)
@@ -104,16 +156,18 @@ class Runtime:
         await self.flush_usage()
         await self.audit.stop()
         await self.transport.close()
+        await self.state.close()
         await self.engine.dispose()
 
     async def flush_usage(self) -> None:
-        usage, self.handler.key_usage = self.handler.key_usage, {}
+        auth = self.handler.authenticator
+        usage, auth.key_usage = auth.key_usage, {}
         try:
             await record_key_usage(self.engine, usage)
         except (SQLAlchemyError, OSError) as exc:
             log.warning("usage flush failed: %s", exc.__class__.__name__)
             for key_id, at in usage.items():  # keep them for the next try
-                self.handler.key_usage.setdefault(key_id, at)
+                auth.key_usage.setdefault(key_id, at)
 
     async def _flush_usage_forever(self) -> None:
         while True:
@@ -124,6 +178,7 @@ class Runtime:
         """Poll the registry's version row; rebuild the snapshot when it moved."""
         while True:
             await asyncio.sleep(REFRESH_SECONDS)
+            self.reload_keys()
             try:
                 version = await registry_version(self.engine)
                 if version != self.registry.current.version:
