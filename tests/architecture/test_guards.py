@@ -91,3 +91,24 @@ def test_every_registry_document_field_is_documented(model: type[BaseModel]) -> 
     text = (ROOT / "docs" / "registry-document.md").read_text()
     missing = [name for name in model.model_fields if f"`{name}`" not in text]
     assert missing == []
+
+
+def test_every_operator_area_route_is_in_its_docs(tmp_path: Path) -> None:
+    from panjereh.web.operator.i18n import LOCALES
+    from panjereh.web.operator.routes import CATCH_ALL
+
+    app = create_app(Settings(env=Environment.DEVELOPMENT, data_dir=tmp_path))
+    text = (ROOT / "docs" / "operator-area.md").read_text()
+    listed: dict[str, set[str]] = {locale.prefix: set() for locale in LOCALES}
+    for item in app.web.routes:
+        if not isinstance(item, Route):
+            continue
+        for prefix, entries in listed.items():
+            path = item.path.removeprefix(prefix)
+            if path == item.path or path == CATCH_ALL or not path.startswith("/"):
+                continue
+            entries.update(f"{method} {path}" for method in (item.methods or set()) - {"HEAD"})
+    fa, en = listed.values()
+    assert fa == en  # every page exists in both languages
+    assert len(fa) > 10
+    assert sorted(entry for entry in fa if f"`{entry}" not in text) == []

@@ -16,7 +16,13 @@ from panjereh.domain.errors import InvalidValue
 from panjereh.registry.access import Conflict, Forbidden, NotFound
 from panjereh.storage.registry_ops import RegistryOps
 from panjereh.web.operator.auth import Sessions, Viewer
-from panjereh.web.operator.forms import FormTooLarge, field, read_form, same_token
+from panjereh.web.operator.forms import (
+    FormTooLarge,
+    field,
+    read_form,
+    safe_local_path,
+    same_token,
+)
 from panjereh.web.operator.i18n import OperatorLocale
 from panjereh.web.operator.pages import Pages, redirect, secured
 from panjereh.web.policy import Access
@@ -96,7 +102,8 @@ class Area:
                 status = next(code for kind, code in REFUSALS if isinstance(exc, kind))
                 # Only an InvalidValue's message is written for people (fa and en).
                 detail = exc.message(locale.lang) if isinstance(exc, InvalidValue) else None
-                return self.pages.error(request, locale, viewer, status, detail=detail)
+                back = safe_local_path(field(form, "back", limit=500))
+                return self.pages.error(request, locale, viewer, status, detail=detail, back=back)
 
         return endpoint
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -51,7 +51,8 @@ def safe_local_path(raw: str | None) -> str | None:
 
     Accepted: ``/operator/...`` and ``/en/operator/...`` with an optional query; refused:
     anything with a scheme or host (``https://evil.example``, ``//evil.example``), a
-    backslash (browsers read ``/\\evil`` as ``//evil``), control characters or a fragment.
+    backslash (browsers read ``/\\evil`` as ``//evil``), dot segments, control characters or
+    a fragment.
     """
     if not raw or len(raw) > 500 or not raw.isprintable() or "\\" in raw:
         return None
@@ -60,6 +61,10 @@ def safe_local_path(raw: str | None) -> str | None:
         return None
     path = parts.path if parts.path.endswith("/") else parts.path + "/"
     if not path.startswith(LOCAL_PREFIXES) or "//" in parts.path:
+        return None
+    # Dot segments ("/operator/../api"), also percent-encoded, would leave the area.
+    segments = unquote(parts.path).split("/")
+    if "." in segments or ".." in segments:
         return None
     return raw
 

@@ -162,6 +162,7 @@ FA = OperatorLocale(
         "error_422_title": "ورودی نادرست",
         "error_422": "دلیل تغییر را (دست‌کم ۳ نویسه) بنویسید.",
         "back_home": "بازگشت به پیشخوان",
+        "back_to_page": "بازگشت به صفحه قبل",
         "none": "—",
     },
     labels={
@@ -326,6 +327,7 @@ EN = OperatorLocale(
         "error_422_title": "Invalid input",
         "error_422": "Write the reason for the change (at least 3 characters).",
         "back_home": "Back to the dashboard",
+        "back_to_page": "Back to the page",
         "none": "—",
     },
     labels={

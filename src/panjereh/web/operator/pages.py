@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -58,8 +60,9 @@ class Formatter:
     locale: OperatorLocale
 
     def num(self, value: int | str) -> str:
-        text = str(value)
-        return persian_digits(text) if self.locale.lang == "fa" else text
+        """A count with thousands grouped (۱٬۲۹۹, 1,299); a string (an id) as it is."""
+        text = f"{value:,}" if isinstance(value, int) else value
+        return persian_digits(text).replace(",", "٬") if self.locale.lang == "fa" else text
 
     def pct(self, value: float) -> str:
         text = f"{value:.0f}"
@@ -72,6 +75,10 @@ class Formatter:
 
     def label(self, value: object) -> str:
         return self.locale.label(value)
+
+    def breakable(self, value: str) -> Markup:
+        """A code that may wrap after its dots and slashes (long service ids in tables)."""
+        return Markup("<wbr>").join(re.split(r"(?<=[./])", value))  # join escapes each part
 
     def json(self, value: Any) -> str:
         return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True)
@@ -122,7 +129,9 @@ class Pages:
         status: int,
         *,
         detail: str | None = None,
+        back: str | None = None,
     ) -> Response:
+        """The error page; ``back`` is the page a refused form was on (already checked)."""
         if status not in ERROR_STATUSES:
             raise ValueError(f"no error page for {status}")
         # The other language's dashboard: the failed request itself may have been a POST.
@@ -134,5 +143,6 @@ class Pages:
             http_status=status,
             code=status,
             detail=detail,
+            back_to=back,
             other_url=f"{locale.other_prefix}/",
         )

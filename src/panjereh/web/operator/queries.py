@@ -278,15 +278,24 @@ async def grant_counts(conn: AsyncConnection, principal: Principal) -> dict[str,
 @dataclass(frozen=True, slots=True)
 class Counts:
     agencies: int
-    systems: int
+    systems: int  # those the viewer may see: all, or its own agency's
     services: dict[str, int]  # by status
     grants: dict[str, int]  # by status, those the viewer may see
+
+
+async def _system_count(conn: AsyncConnection, principal: Principal) -> int:
+    query = select(func.count()).select_from(systems)
+    if not principal.reads_everything:
+        query = query.join(agencies, agencies.c.id == systems.c.agency_id).where(
+            agencies.c.code == principal.agency
+        )
+    return int(await conn.scalar(query) or 0)
 
 
 async def counts(conn: AsyncConnection, principal: Principal) -> Counts:
     return Counts(
         agencies=int(await conn.scalar(select(func.count()).select_from(agencies)) or 0),
-        systems=int(await conn.scalar(select(func.count()).select_from(systems)) or 0),
+        systems=await _system_count(conn, principal),
         services=await _count_by(conn, services.c.status),
         grants=await grant_counts(conn, principal),
     )

@@ -15,6 +15,7 @@ from panjereh.web.runtime import Runtime
 
 POST = ("POST",)
 GRANT = "/grants/{agency}/{system}/{service_id}"
+CATCH_ALL = "/{rest:path}"
 
 
 def routes(runtime: Runtime) -> list[BaseRoute]:
@@ -58,6 +59,7 @@ def _routes(area: Area, locale: OperatorLocale) -> list[BaseRoute]:
         page(f"{GRANT}/approve", actions.grant_action("approve"), Access.SIGNED_IN, POST),
         page(f"{GRANT}/reject", actions.grant_action("reject"), Access.SIGNED_IN, POST),
         page(f"{GRANT}/revoke", actions.grant_action("revoke"), Access.SIGNED_IN, POST),
+        page(CATCH_ALL, views.not_found),  # last: every other path of the area
     ]
 
 

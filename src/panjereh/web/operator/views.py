@@ -175,3 +175,8 @@ async def grants(ctx: Context) -> Response:
         page_url=_page_url(ctx),
         done=_done(ctx),
     )
+
+
+async def not_found(_ctx: Context) -> Response:
+    """Any other path under the area: the area's own 404 page (not the API's JSON one)."""
+    raise NotFound("no such page")
