@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount, Route
 
 from panjereh.simulator.agriculture_ministry import app as agriculture_ministry
@@ -17,6 +18,7 @@ from panjereh.simulator.civil_registry import app as civil_registry
 from panjereh.simulator.companies_registry import app as companies_registry
 from panjereh.simulator.cultural_heritage_ministry import app as cultural_heritage_ministry
 from panjereh.simulator.education_ministry import app as education_ministry
+from panjereh.simulator.gatekeeper import ExchangeSignatureGate, Jwks
 from panjereh.simulator.generic import generic_endpoint
 from panjereh.simulator.health_insurance import app as health_insurance
 from panjereh.simulator.interior_ministry import app as interior_ministry
@@ -52,10 +54,14 @@ AGENCIES: tuple[tuple[str, AppFactory], ...] = (
 )
 
 
-def create_simulator(seed: int) -> Starlette:
+def create_simulator(seed: int, *, exchange_keys: Jwks | None = None) -> Starlette:
+    """Every simulated agency; with ``exchange_keys`` (the exchange's JWKS, as
+    ``GET /exchange/v1/keys`` serves it) they answer only requests the exchange signed.
+    The platform always passes them; unit tests of the answers alone may leave them out."""
     population = Population(seed)
     routes: list[BaseRoute] = [
         Route(GENERIC_PATH_TEMPLATE, generic_endpoint(population), methods=["POST"])
     ]
     routes.extend(Mount(f"/{code}", app=create(population)) for code, create in AGENCIES)
-    return Starlette(routes=routes)
+    gate = [] if exchange_keys is None else [Middleware(ExchangeSignatureGate, jwks=exchange_keys)]
+    return Starlette(routes=routes, middleware=gate)

@@ -66,7 +66,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> PanjerehApp
         Mount("/api/v1", app=create_api(runtime)),
     ]
     if settings.simulator_enabled:
-        routes.append(Mount("/simulator", app=create_simulator(settings.simulator_seed)))
+        simulator = create_simulator(settings.simulator_seed, exchange_keys=runtime.published_keys)
+        routes.append(Mount("/simulator", app=simulator))
     web = Starlette(
         routes=routes,
         lifespan=lifespan,

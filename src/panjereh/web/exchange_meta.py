@@ -67,7 +67,7 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
 
     async def keys(_request: Request) -> JSONResponse:
         """The exchange's public signing keys (JWKS): verify its signatures with these."""
-        return JSONResponse(runtime.keys.jwks(), headers={"cache-control": "max-age=300"})
+        return JSONResponse(runtime.published_keys(), headers={"cache-control": "max-age=300"})
 
     return [
         route("/exchange/v1/openapi.json", openapi, access=Access.PUBLIC),

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -49,9 +51,15 @@ class _KeysHolder:
     def __init__(self, keys: ExchangeKeys) -> None:
         self.keys = keys
         self.seen: tuple[str, ...] = ()
+        self._jwks: tuple[ExchangeKeys, Mapping[str, Any]] | None = None
 
     def get(self) -> ExchangeKeys:
         return self.keys
+
+    def jwks(self) -> Mapping[str, Any]:
+        if self._jwks is None or self._jwks[0] is not self.keys:
+            self._jwks = (self.keys, self.keys.jwks())
+        return self._jwks[1]
 
 
 @dataclass
@@ -122,6 +130,10 @@ class Runtime:
     @property
     def keys(self) -> ExchangeKeys:
         return self.keys_holder.keys
+
+    def published_keys(self) -> Mapping[str, Any]:
+        """The JWKS of ``GET /exchange/v1/keys``; the same object until the keys change."""
+        return self.keys_holder.jwks()
 
     def reload_keys(self) -> None:
         """Pick up a rotation made by `panjereh exchange rotate-key` while serving."""
