@@ -7,9 +7,12 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from sqlalchemy import update
 
 from panjereh.config import Settings
 from panjereh.domain.events import AuditEvent, EventOutcome
+from panjereh.registry.model import Status
+from panjereh.storage.tables import users
 from panjereh.web.app import create_app
 from tests.integration.operator.conftest import (
     BASE_URL,
@@ -242,3 +245,17 @@ async def test_every_page_carries_the_csrf_token_of_its_session(area: OperatorAr
     page = await area.get("operator", "/operator/agencies/civil-registry")
     assert csrf_of(page) == area.csrf["operator"]
     assert csrf_of(await area.get("owner", "/operator/")) == area.csrf["owner"]
+
+
+async def test_a_suspended_account_cannot_sign_in_and_its_session_stops(
+    area: OperatorArea,
+) -> None:
+    async with area.engine.begin() as conn:
+        await conn.execute(
+            update(users).where(users.c.username == "owner").values(status=Status.SUSPENDED)
+        )
+    assert (await area.get("owner", "/operator/")).status_code == 303
+    async with fresh_client(area) as client:
+        answer = await sign_in_with_form(client, "owner", PASSWORD, prefix="/en/operator")
+        assert answer.status_code == 200
+        assert "The user name or the password is not right." in answer.text
