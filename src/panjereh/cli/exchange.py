@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-import click
+import base64
+from datetime import UTC, datetime
+from pathlib import Path
 
+import click
+import orjson
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from panjereh.cli.common import UserError
 from panjereh.cli.common import settings as load
 from panjereh.domain.clock import SystemClock, utc_now
 from panjereh.exchange.keys import retire, rotate
+from panjereh.exchange.signatures import ResponseVerifier, SignatureError, content_digest
 from panjereh.web.runtime import exchange_keys
 
 
@@ -43,3 +51,92 @@ def retire_key(key_id: str) -> None:
     settings = load()
     retire(settings.effective_keys_dir, key_id)
     click.echo(f"retired {key_id}: it signs nothing more and stays published")
+
+
+def parse_http_response(raw: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Status, lower-case headers (repeats comma-joined) and body of a saved HTTP/1.x answer,
+    as ``curl -si`` writes it (a leading ``100 Continue`` block is skipped)."""
+    rest = raw
+    while True:
+        head, sep, body = rest.partition(b"\r\n\r\n")
+        if not sep:
+            head, sep, body = rest.partition(b"\n\n")
+        if not sep:
+            raise UserError("the answer file has no blank line between headers and body")
+        lines = head.decode("latin-1").splitlines()
+        parts = lines[0].split(" ", 2) if lines else []
+        if len(parts) < 2 or not parts[0].startswith("HTTP/") or not parts[1].isdigit():
+            raise UserError("the answer file must start with an HTTP status line (curl -si)")
+        if parts[1] != "100":
+            break
+        rest = body
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        name, colon, value = line.partition(":")
+        if not colon:
+            raise UserError(f"not a header line: {line[:80]!r}")
+        key, value = name.strip().lower(), value.strip()
+        headers[key] = f"{headers[key]}, {value}" if key in headers else value
+    return int(parts[1]), headers, body
+
+
+def _read_keys(source: str) -> dict[str, Ed25519PublicKey]:
+    try:
+        if source.startswith(("http://", "https://")):
+            import httpx
+
+            document = httpx.get(source, timeout=10).raise_for_status().json()
+        else:
+            document = orjson.loads(Path(source).read_bytes())
+        keys = {}
+        for jwk in document["keys"]:
+            x = str(jwk["x"])
+            raw = base64.urlsafe_b64decode(x + "=" * (-len(x) % 4))
+            keys[str(jwk["kid"])] = Ed25519PublicKey.from_public_bytes(raw)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UserError(f"{source}: not the exchange's key set (JWKS): {exc}") from None
+    return keys
+
+
+@exchange.command("verify-response")
+@click.argument("answer", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--request-body",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The exact body of the request this answers (binds the answer to it).",
+)
+@click.option("--request-digest", help="Or the request's Content-Digest value.")
+@click.option(
+    "--keys",
+    "keys_source",
+    required=True,
+    help="The exchange's JWKS: a file saved from GET /exchange/v1/keys, or its URL.",
+)
+def verify_response(
+    answer: Path, request_body: Path | None, request_digest: str | None, keys_source: str
+) -> None:
+    """Check the exchange's signature on a saved answer (``curl -si ... > ANSWER``), offline.
+
+    Exit status 0 and one line when it verifies; 2 and the reason when it does not.
+    """
+    if (request_body is None) == (request_digest is None):
+        raise UserError("give exactly one of --request-body and --request-digest")
+    status, headers, body = parse_http_response(answer.read_bytes())
+    sent = request_body.read_bytes() if request_body is not None else None
+    digest = request_digest or content_digest(sent or b"")
+    keys = _read_keys(keys_source)
+    try:
+        verified = ResponseVerifier().verify(
+            status=status,
+            headers=headers,
+            body=body,
+            request_headers={"content-digest": digest},
+            resolve_key=keys.get,
+        )
+    except SignatureError as exc:
+        raise UserError(f"the answer does NOT verify: {exc}") from None
+    created = datetime.fromtimestamp(verified.created, UTC).isoformat()
+    click.echo(
+        f"verified: HTTP {status}, exchange id {headers.get('x-exchange-id', '?')}, "
+        f"signed by {verified.key_id} at {created}"
+    )
