@@ -37,6 +37,7 @@ from panjereh.domain.jalali import TEHRAN
 
 __all__ = [
     "ADMITTED",
+    "NO_RATE",
     "Admission",
     "Limiter",
     "LimiterUnavailable",
@@ -73,6 +74,7 @@ class Admission:
 
 
 ADMITTED: Final = Admission()
+NO_RATE: Final = Admission(Refusal.RATE_LIMITED, 60.0)  # a rate of 0 a minute admits nothing
 
 
 class LimiterUnavailable(PanjerehError):
@@ -91,7 +93,7 @@ class Limiter(Protocol):
         """Admit one inquiry under ``key`` (the grant) or refuse it; counts only if admitted.
 
         ``per_minute`` / ``daily_quota`` None means no such limit; ``burst`` defaults to
-        ``per_minute``.  A ``daily_quota`` of 0 refuses every inquiry.
+        ``per_minute``.  A ``per_minute`` or ``daily_quota`` of 0 refuses every inquiry.
         """
         ...
 
@@ -169,6 +171,8 @@ class MemoryLimiter:
             if used >= daily_quota:
                 return Admission(Refusal.QUOTA_EXHAUSTED, self._day.seconds_left(wall))
         if per_minute is not None:
+            if per_minute <= 0:
+                return NO_RATE
             now = self._monotonic()
             interval = 60.0 / per_minute
             tolerance = ((burst or per_minute) - 1) * interval

@@ -32,6 +32,7 @@ from panjereh.exchange.cache import StoredReply
 from panjereh.exchange.idempotency import Claim, IdempotencyRefusal, IdempotencyUnavailable
 from panjereh.exchange.limits import (
     ADMITTED,
+    NO_RATE,
     Admission,
     LimiterUnavailable,
     Refusal,
@@ -122,6 +123,8 @@ class RedisLimiter:
     ) -> Admission:
         if per_minute is None and daily_quota is None:
             return ADMITTED
+        if per_minute is not None and per_minute <= 0:
+            return NO_RATE
         interval = 60_000_000 // per_minute if per_minute else 0
         tolerance = ((burst or per_minute or 1) - 1) * interval
         wall = self._day.now()

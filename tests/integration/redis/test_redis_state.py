@@ -20,6 +20,7 @@ from panjereh.domain.clock import FixedClock
 from panjereh.exchange.cache import StoredReply, cache_key
 from panjereh.exchange.idempotency import Claim, IdempotencyRefusal, IdempotencyUnavailable
 from panjereh.exchange.limits import ADMITTED, Refusal
+from panjereh.storage.redis_state import RedisIdempotencyStore
 from panjereh.storage.state import ExchangeState, build_state
 
 CONSUMER = "social-security/benefits"
@@ -191,6 +192,17 @@ async def test_a_key_claimed_by_one_worker_is_replayed_by_another(workers: Facto
     await first.idempotency.complete(owner, ANSWER)
     assert await asyncio.wait_for(waiting, 1) == ANSWER
     assert await second.idempotency.begin(CONSUMER, RID, "d1") == ANSWER
+
+
+async def test_a_retry_on_another_worker_gives_up_waiting_after_the_wait_time(
+    workers: Factory, prefix: str
+) -> None:
+    state = workers()
+    assert state.redis is not None
+    impatient = RedisIdempotencyStore(state.redis, prefix=prefix, wait_s=0.1, poll_s=0.02)
+    await claim(state)
+    outcome = await impatient.begin(CONSUMER, RID, "d1")
+    assert outcome is IdempotencyRefusal.IN_PROGRESS
 
 
 # -- the response cache ----------------------------------------------------------------------

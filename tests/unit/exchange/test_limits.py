@@ -122,8 +122,9 @@ async def test_a_new_tehran_day_restores_the_quota_but_not_a_spent_rate_slot(
     assert (await quota(limiter, 1, per_minute=1)).refusal is Refusal.RATE_LIMITED
 
 
-async def test_a_zero_quota_refuses_everything(limiter: MemoryLimiter) -> None:
+async def test_a_zero_quota_or_rate_refuses_everything(limiter: MemoryLimiter) -> None:
     assert (await quota(limiter, 0)).refusal is Refusal.QUOTA_EXHAUSTED
+    assert (await rate(limiter, 0)).refusal is Refusal.RATE_LIMITED
 
 
 def test_the_tehran_day_starts_at_20_30_utc() -> None:
@@ -144,3 +145,14 @@ def test_the_tehran_day_has_no_summer_time_shift() -> None:
     day.now()
     assert day.day == "20260622"
     assert day.ends_at == datetime(2026, 6, 22, 20, 30, tzinfo=UTC).timestamp()
+
+
+async def test_it_forgets_idle_callers_so_memory_stays_bounded(
+    limiter: MemoryLimiter, clock: FixedClock
+) -> None:
+    for n in range(65_536):
+        await limiter.admit(f"g{n}", per_minute=60, daily_quota=None)
+    clock.advance(2)  # every bucket is full again: nothing to remember
+    await limiter.admit("busy", per_minute=60, daily_quota=None)
+    await limiter.admit("last", per_minute=60, daily_quota=None)
+    assert len(limiter._tat) <= 2
