@@ -25,7 +25,7 @@ import re
 import secrets
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from panjereh.domain.errors import PanjerehError
 
 KEY_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$", re.ASCII)
+_STAMP = re.compile(r"exchange-([0-9]{8}T[0-9]{6}Z)-", re.ASCII)
 
 
 class SigningKeyError(PanjerehError):
@@ -116,6 +117,13 @@ def _write_new(path: Path, data: bytes, mode: int) -> None:
 
 def _create(directory: Path, now: datetime) -> str:
     key_id = new_key_id(now)
+    newest = max(_key_ids(directory, ".pub") + _key_ids(directory, ".key"), default="")
+    stamp = _STAMP.match(newest)
+    if key_id <= newest and stamp is not None:
+        # Made within the same second as the newest key (or the clock went back): the ids'
+        # random tails do not sort, so move on from the newest one's second to stay last.
+        later = datetime.strptime(stamp[1], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        key_id = new_key_id(later + timedelta(seconds=1))
     private = Ed25519PrivateKey.generate()
     pem = private.private_bytes(
         serialization.Encoding.PEM,
