@@ -85,10 +85,17 @@ return 1
 """
 
 
-def connect(url: str) -> Redis:
-    """A client for ``url`` (redis://host:port/db); connections are opened on first use."""
+def connect(url: str, *, timeout_s: float = 0.5) -> Redis:
+    """A client for ``url`` (redis://host:port/db); connections are opened on first use.
+
+    The timeout is short because every inquiry waits on these calls: a stalled Redis should
+    cost an inquiry half a second (then fail open or answer 503), not a provider's timeout.
+    """
     client: Redis = Redis.from_url(
-        url, socket_timeout=2.0, socket_connect_timeout=2.0, health_check_interval=30
+        url,
+        socket_timeout=timeout_s,
+        socket_connect_timeout=max(timeout_s, 1.0),
+        health_check_interval=30,
     )
     return client
 

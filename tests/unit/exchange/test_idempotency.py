@@ -147,7 +147,9 @@ async def test_an_answer_too_large_to_keep_is_not_replayed() -> None:
 def test_request_ids_are_uuids_in_canonical_form() -> None:
     assert parse_request_id(RID.upper()) == RID
     assert parse_request_id("{" + RID + "}") == RID
+    assert parse_request_id(RID.replace("-", "")) == RID
     assert parse_request_id("not-a-uuid") is None
+    assert parse_request_id(RID[:-1] + "٧") is None  # a Persian digit seven
     assert parse_request_id("") is None
 
 
