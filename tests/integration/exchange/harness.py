@@ -89,15 +89,19 @@ class Platform:
         return {"Authorization": f"ApiKey {self.api_keys[system]}", "X-Purpose": PURPOSE} | extra
 
     async def ask(
-        self, body: Mapping[str, Any] | None = None, *, system: str = GRANTED, **headers: str
+        self,
+        body: Mapping[str, Any] | None = None,
+        *,
+        system: str = GRANTED,
+        request_id: str | None = None,
+        purpose: str = PURPOSE,
     ) -> httpx.Response:
         """An inquiry on civil-registry.person.v1 with an API key (the citizen by default)."""
         content = orjson.dumps(body if body is not None else {"national_code": self.citizen})
-        return await self.client.post(
-            PERSON,
-            content=content,
-            headers=self.headers(system, **headers) | {"content-type": "application/json"},
-        )
+        headers = self.headers(system) | {"content-type": "application/json", "X-Purpose": purpose}
+        if request_id is not None:
+            headers["X-Request-Id"] = request_id
+        return await self.client.post(PERSON, content=content, headers=headers)
 
     async def record(self, response: httpx.Response) -> AuditRecord:
         """The audit record of an answer (it is committed before the answer leaves)."""

@@ -65,8 +65,8 @@ async def test_a_retry_with_the_same_id_gets_the_stored_answer_without_a_second_
     platform: Platform, provider: Provider
 ) -> None:
     request_id = str(uuid.uuid4())
-    first = await platform.ask(**{"X-Request-Id": request_id})
-    second = await platform.ask(**{"X-Request-Id": request_id})
+    first = await platform.ask(request_id=request_id)
+    second = await platform.ask(request_id=request_id)
     assert first.status_code == second.status_code == 200
     assert "x-replayed" not in first.headers
     assert second.headers["x-replayed"] == "true"
@@ -94,12 +94,12 @@ async def test_the_same_id_for_a_different_request_is_a_duplicate(
 ) -> None:
     platform = sqlite_platform
     request_id = str(uuid.uuid4())
-    first = await platform.ask(**{"X-Request-Id": request_id})
+    first = await platform.ask(request_id=request_id)
     assert first.status_code == 200
     if change == "body":
-        other = await platform.ask({"national_code": "0013542419"}, **{"X-Request-Id": request_id})
+        other = await platform.ask({"national_code": "0013542419"}, request_id=request_id)
     else:
-        other = await platform.ask(**{"X-Request-Id": request_id, "X-Purpose": "employment-check"})
+        other = await platform.ask(request_id=request_id, purpose="employment-check")
     assert other.status_code == 409
     assert other.json()["code"] == "duplicate-request"
     assert "x-replayed" not in other.headers
@@ -118,7 +118,7 @@ async def test_two_concurrent_requests_with_the_same_id_make_one_provider_call(
     provider.delay = 0.3
     request_id = str(uuid.uuid4())
     answers = await asyncio.gather(
-        platform.ask(**{"X-Request-Id": request_id}), platform.ask(**{"X-Request-Id": request_id})
+        platform.ask(request_id=request_id), platform.ask(request_id=request_id)
     )
     assert [a.status_code for a in answers] == [200, 200]
     assert answers[0].content == answers[1].content
@@ -134,7 +134,7 @@ async def test_a_malformed_request_id_is_refused_before_the_provider(
     sqlite_platform: Platform, provider: Provider, raw: str
 ) -> None:
     platform = sqlite_platform
-    response = await platform.ask(**{"X-Request-Id": raw})
+    response = await platform.ask(request_id=raw)
     assert response.status_code == 400
     problem = response.json()
     assert problem["code"] == "invalid-request"
@@ -151,12 +151,12 @@ async def test_after_a_provider_failure_a_retry_with_the_same_id_asks_the_provid
     platform = sqlite_platform
     request_id = str(uuid.uuid4())
     provider.status = 500
-    failed = await platform.ask(**{"X-Request-Id": request_id})
+    failed = await platform.ask(request_id=request_id)
     assert failed.status_code == 502
     assert failed.json()["code"] == "provider-error"
     assert failed.headers["x-error-source"] == "provider"
     provider.status = 200
-    retried = await platform.ask(**{"X-Request-Id": request_id})
+    retried = await platform.ask(request_id=request_id)
     assert retried.status_code == 200
     assert "x-replayed" not in retried.headers
     assert retried.headers["x-exchange-id"] != failed.headers["x-exchange-id"]
@@ -172,7 +172,7 @@ async def test_request_ids_belong_to_the_calling_system(
     platform = sqlite_platform
     key = await platform.add_signing_key(OTHER_GRANTED, "k1")
     request_id = str(uuid.uuid4())
-    mine = await platform.ask(**{"X-Request-Id": request_id})
+    mine = await platform.ask(request_id=request_id)
     body = orjson.dumps({"national_code": platform.citizen})
     theirs = await platform.client.post(
         PERSON,
@@ -191,7 +191,7 @@ async def test_request_ids_belong_to_the_calling_system(
     assert all(r.replay_of is None for r in records)
 
     # ...and a system without a grant using the same id is refused, not replayed to.
-    stranger = await platform.ask(system=UNGRANTED, **{"X-Request-Id": request_id})
+    stranger = await platform.ask(system=UNGRANTED, request_id=request_id)
     assert stranger.status_code == 403
     assert (await platform.record(stranger)).consumer == UNGRANTED
 
