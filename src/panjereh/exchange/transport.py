@@ -58,6 +58,11 @@ class ProviderTransport:
                 async with self._session.post(
                     url, data=body, headers=headers, allow_redirects=False
                 ) as response:
+                    if 300 <= response.status < 400:  # never followed: the registry says where
+                        raise Problem(
+                            PROVIDER_ERROR,
+                            f"The provider answered a redirect (HTTP {response.status}).",
+                        )
                     data = await response.content.read(self._max + 1)
                     if len(data) > self._max:
                         raise Problem(PROVIDER_ERROR, "The provider's answer is too large.")

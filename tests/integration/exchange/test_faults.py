@@ -96,9 +96,10 @@ async def test_a_slow_provider_within_the_timeout_is_answered(
         Answer(503, f"<h1>{SECRET}</h1>".encode(), "text/html"),
         Answer(200, f'{{"first_name": "{SECRET}", '.encode()),
         Answer(200, SECRET.encode(), "text/plain"),
+        Answer(302, f'{{"location": "{SECRET}"}}'.encode()),
         Answer(200, b'{"first_name": "' + b"x" * MAX_PROVIDER_BODY + f'{SECRET}"}}'.encode()),
     ],
-    ids=["500", "503-html", "invalid-json", "not-json", "huge-body"],
+    ids=["500", "503-html", "invalid-json", "not-json", "redirect", "huge-body"],
 )
 async def test_a_broken_answer_is_provider_error_and_its_body_stays_inside(
     live: Live, proxy: FaultProxy, answer: Answer
