@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -15,14 +16,14 @@ from panjereh.cli.common import UserError
 from panjereh.cli.exchange import exchange
 from panjereh.cli.registry import registry
 from panjereh.cli.users import user
-from panjereh.config import Settings, load_settings, resolve_pepper
+from panjereh.config import ENV_PREFIX, Settings, load_settings, resolve_pepper
 from panjereh.demo.seed import DemoSeed, seed_demo
 from panjereh.domain.clock import SystemClock, utc_now
 from panjereh.domain.errors import PanjerehError
 from panjereh.simulator.population import Population
 from panjereh.storage.engine import create_engine
 from panjereh.storage.migrate import ensure_current, upgrade
-from panjereh.web.runtime import exchange_keys
+from panjereh.web.runtime import exchange_keys, multiprocess_metrics_dir
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -111,7 +112,14 @@ def demo(as_json: bool) -> None:
 @cli.command()
 @click.option("--host", default=None, help="Address to listen on (default: PANJEREH_HOST).")
 @click.option("--port", type=int, default=None, help="Port (default: PANJEREH_PORT).")
-def serve(host: str | None, port: int | None) -> None:
+@click.option(
+    "--workers",
+    type=int,
+    default=None,
+    help="Server processes on the one port (default: PANJEREH_WORKERS); more than 1 needs "
+    "PostgreSQL and Redis.",
+)
+def serve(host: str | None, port: int | None, workers: int | None) -> None:
     """Serve the portal, the exchange and (if enabled) the simulated agencies."""
     import uvicorn
 
@@ -122,7 +130,11 @@ def serve(host: str | None, port: int | None) -> None:
         overrides["host"] = host
     if port is not None:
         overrides["port"] = port
+    if workers is not None:
+        overrides["workers"] = workers
     settings = load_settings(**overrides)
+    if settings.workers > 1:
+        _check_workers(settings)
 
     async def check() -> None:
         engine = create_engine(settings.effective_database_url)
@@ -132,6 +144,9 @@ def serve(host: str | None, port: int | None) -> None:
             await engine.dispose()
 
     asyncio.run(check())
+    if settings.workers > 1:
+        _serve_workers(settings, overrides)
+        return
     app = create_app(settings)
     click.echo(f"Panjereh {__version__} ({settings.env.value}) on {settings.effective_public_url}/")
     config = uvicorn.Config(
@@ -145,6 +160,53 @@ def serve(host: str | None, port: int | None) -> None:
         access_log=settings.log_level == "debug",
     )
     uvicorn.Server(config).run()
+
+
+def _check_workers(settings: Settings) -> None:
+    """Several workers share one database and one set of limits and replays, or refuse."""
+    missing = []
+    if not settings.effective_database_url.startswith("postgresql"):
+        missing.append("PostgreSQL (PANJEREH_DATABASE_URL=postgresql+asyncpg://...)")
+    if not settings.redis_url:
+        missing.append("Redis (PANJEREH_REDIS_URL=redis://...)")
+    if missing:
+        raise UserError(
+            f"--workers {settings.workers} needs " + " and ".join(missing) + ": the embedded "
+            "SQLite has one writer, and rate limits and replays must be shared by the workers"
+        )
+
+
+def _serve_workers(settings: Settings, overrides: dict[str, Any]) -> None:
+    """N processes on one port (uvicorn's supervisor); each builds its app from the
+    environment, so the command-line options are passed on there, and so is
+    PROMETHEUS_MULTIPROC_DIR (read when prometheus_client is imported in a worker)."""
+    import uvicorn
+
+    resolve_pepper(settings)  # a missing secret stops here, not in every worker
+    folder = multiprocess_metrics_dir(settings)
+    assert folder is not None  # noqa: S101 - settings.workers > 1
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.db"):  # counters of an earlier run must not add up
+        stale.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+    for name, value in overrides.items():
+        os.environ[f"{ENV_PREFIX}{name.upper()}"] = str(value)
+    click.echo(
+        f"Panjereh {__version__} ({settings.env.value}) on {settings.effective_public_url}/ "
+        f"with {settings.workers} workers"
+    )
+    uvicorn.run(
+        "panjereh.web.app:app_from_environment",
+        factory=True,
+        workers=settings.workers,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        lifespan="on",
+        server_header=False,
+        proxy_headers=False,
+        access_log=settings.log_level == "debug",
+    )
 
 
 def _print_welcome(settings: Settings, seeded: DemoSeed) -> None:

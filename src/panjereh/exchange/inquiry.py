@@ -10,6 +10,7 @@ answered before its audit record is committed.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import time
@@ -37,6 +38,7 @@ from panjereh.exchange.idempotency import (
 )
 from panjereh.exchange.keys import ExchangeKeys
 from panjereh.exchange.limits import Limiter, LimiterUnavailable, Refusal
+from panjereh.exchange.metrics import InquiryObserver, NoMetrics
 from panjereh.exchange.problems import (
     ACCESS_DENIED,
     DUPLICATE_REQUEST,
@@ -103,6 +105,7 @@ class _Context:
     replay_of: str | None = None
     cached: bool = False
     provider_ms: float | None = None
+    refusal_reason: str | None = None  # e.g. why a signature was refused, for metrics
 
 
 class InquiryHandler:
@@ -120,6 +123,7 @@ class InquiryHandler:
         keys: Callable[[], ExchangeKeys],
         pepper: bytes,
         clock: Clock,
+        metrics: InquiryObserver | None = None,
     ) -> None:
         self._registry = registry
         self.authenticator = authenticator
@@ -134,6 +138,7 @@ class InquiryHandler:
         self._subject_key = hmac.new(pepper, b"audit-subject-key", hashlib.sha256).digest()
         self._clock = clock
         self._pointers: dict[str, JsonPointer] = {}
+        self._metrics = metrics if metrics is not None else NoMetrics()
 
     async def handle(self, request: InquiryRequest) -> InquiryReply:
         ctx = _Context(exchange_id=str(uuid.uuid4()), started=time.perf_counter())
@@ -166,6 +171,7 @@ class InquiryHandler:
             headers=headers,
         )
         self._finish(reply, ctx)
+        ctx.refusal_reason = problem.extra.get("reason")
         # A refusal is answered even if its record could not be written (the writer logs it).
         await self._record(ctx, reply, _outcome_of(problem), problem.kind.code)
         return reply
@@ -410,11 +416,18 @@ class InquiryHandler:
             cached=ctx.cached,
             provider_ms=ctx.provider_ms,
         )
-        try:
+        recorded = False
+        with contextlib.suppress(AuditUnavailable):
             await self._audit.record(record)
-        except AuditUnavailable:
-            return False
-        return True
+            recorded = True
+        self._metrics.observe(
+            record,
+            ctx.service,
+            seconds=time.perf_counter() - ctx.started,
+            recorded=recorded,
+            reason=ctx.refusal_reason,
+        )
+        return recorded
 
     async def _complete(self, claim: Claim, reply: InquiryReply) -> None:
         stored = StoredReply.of(reply.status, reply.body, reply.content_type, reply.headers)

@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from panjereh.config import Settings, resolve_pepper
+from panjereh.config import Settings, load_settings, resolve_pepper
 from panjereh.domain.clock import Clock, SystemClock
 from panjereh.exchange.asgi import SERVICES_PATH, Receive, Scope, Send
 from panjereh.simulator.app import create_simulator
@@ -75,6 +75,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> PanjerehApp
     )
     web.state.runtime = runtime
     return PanjerehApp(runtime, web)
+
+
+def app_from_environment() -> PanjerehApp:
+    """The app of one worker of ``panjereh serve --workers N``: uvicorn calls this factory
+    (``panjereh.web.app:app_from_environment``) in every worker process, and the settings come
+    from the environment the command prepared."""
+    return create_app(load_settings())
 
 
 async def _not_found(_request: object, _exc: Exception) -> JSONResponse:

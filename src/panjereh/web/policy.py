@@ -18,6 +18,9 @@ class Access(StrEnum):
     SIGNED_IN = "signed-in"
     # The operator area, for a signed-in person with the operator role only.
     OPERATOR = "operator"
+    # Monitoring (/metrics): `Authorization: Bearer <PANJEREH_METRICS_TOKEN>` when that is set,
+    # otherwise only requests from a loopback address (others get 404).
+    MONITORING = "monitoring"
 
 
 def route(

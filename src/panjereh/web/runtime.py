@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+import time
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -19,9 +21,11 @@ from panjereh.exchange.asgi import InquiryEndpoint
 from panjereh.exchange.callers import Authenticator
 from panjereh.exchange.inquiry import InquiryHandler
 from panjereh.exchange.keys import ExchangeKeys, keys_from_settings, load_keys
+from panjereh.exchange.metrics import ExchangeMetrics, Readings
 from panjereh.exchange.provider import ProviderGateway
 from panjereh.exchange.resilience import AdmissionControl
 from panjereh.exchange.transport import ProviderTransport
+from panjereh.registry.model import System
 from panjereh.registry.snapshot import SnapshotHolder
 from panjereh.storage.audit_repo import SqlAuditStore
 from panjereh.storage.engine import create_engine
@@ -32,6 +36,17 @@ from panjereh.storage.state import ExchangeState, build_state
 log = logging.getLogger(__name__)
 
 REFRESH_SECONDS = 0.25  # registry changes reach every worker well within a second
+AUDIT_QUEUE_MAX = 100_000
+AUDIT_QUEUE_NEAR_FULL = AUDIT_QUEUE_MAX * 9 // 10  # /readyz fails from here on
+READINESS_CACHE_SECONDS = 1.0  # probes never hammer the database or Redis
+CHECK_TIMEOUT_SECONDS = 1.0
+METRICS_PUBLISH_SECONDS = 1.0  # with several workers: how stale the aggregate may be
+
+
+def multiprocess_metrics_dir(settings: Settings) -> Path | None:
+    """Where several workers keep their metrics files (PROMETHEUS_MULTIPROC_DIR); None for
+    one worker."""
+    return (settings.data_dir / "metrics").resolve() if settings.workers > 1 else None
 
 
 def exchange_keys(settings: Settings, clock: Clock) -> ExchangeKeys:
@@ -76,7 +91,10 @@ class Runtime:
     handler: InquiryHandler
     keys_holder: _KeysHolder
     state: ExchangeState
+    metrics: ExchangeMetrics
     _tasks: list[asyncio.Task[None]] = field(default_factory=list, repr=False)
+    _checked: dict[str, tuple[float, bool]] = field(default_factory=dict, repr=False)
+    _checking: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
     @classmethod
     def build(cls, settings: Settings, *, clock: Clock, pepper: bytes) -> Runtime:
@@ -84,7 +102,8 @@ class Runtime:
         keys = exchange_keys(settings, clock)
         registry = SnapshotHolder()
         store = SqlAuditStore(engine)
-        audit = AuditWriter(store, batch_size=settings.audit_batch_size)
+        audit = AuditWriter(store, batch_size=settings.audit_batch_size, max_queue=AUDIT_QUEUE_MAX)
+        metrics = ExchangeMetrics(multiprocess_dir=multiprocess_metrics_dir(settings))
         transport = ProviderTransport()
         state = build_state(settings.redis_url, clock=clock)
         holder = _KeysHolder(keys)
@@ -111,6 +130,7 @@ class Runtime:
             keys=holder.get,
             pepper=pepper,
             clock=clock,
+            metrics=metrics,
         )
         return cls(
             settings=settings,
@@ -125,6 +145,7 @@ class Runtime:
             handler=handler,
             keys_holder=holder,
             state=state,
+            metrics=metrics,
         )
 
     @property
@@ -158,6 +179,8 @@ class Runtime:
             loop.create_task(self._refresh_forever(), name="registry-refresh"),
             loop.create_task(self._flush_usage_forever(), name="usage-flush"),
         ]
+        if self.metrics.multiprocess_dir is not None:
+            self._tasks.append(loop.create_task(self._publish_forever(), name="metrics-publish"))
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -167,6 +190,8 @@ class Runtime:
         self._tasks = []
         await self.flush_usage()
         await self.audit.stop()
+        self.metrics.publish(self.metrics_readings())
+        self.metrics.close()
         await self.transport.close()
         await self.state.close()
         await self.engine.dispose()
@@ -198,3 +223,72 @@ class Runtime:
                     log.info("registry snapshot refreshed to version %d", version)
             except (SQLAlchemyError, OSError) as exc:
                 log.warning("registry refresh failed: %s", exc.__class__.__name__)
+
+    # Metrics and readiness ----------------------------------------------------------------
+
+    def metrics_readings(self) -> Readings:
+        gateway = self.handler.gateway
+        admission = self.handler.admission
+        systems = self.registry.current.systems
+        return Readings(
+            audit_written=self.audit.written,
+            audit_failed=self.audit.failed,
+            audit_queue_depth=self.audit.queue_depth,
+            in_flight=admission.in_flight,
+            shed=admission.refused,
+            snapshot_version=self.registry.current.version,
+            bulkheads_in_use={
+                _system_name(systems, key): n for key, n in gateway.bulkheads.in_use().items()
+            },
+            circuits={
+                _system_name(systems, key): state
+                for key, state in gateway.breakers.states().items()
+            },
+        )
+
+    def metrics_text(self) -> bytes:
+        """/metrics: this worker's tallies published now, then every worker's metrics."""
+        self.metrics.publish(self.metrics_readings())
+        return self.metrics.exposition()
+
+    async def _publish_forever(self) -> None:
+        while True:
+            await asyncio.sleep(METRICS_PUBLISH_SECONDS)
+            self.metrics.publish(self.metrics_readings())
+
+    async def readiness(self) -> dict[str, bool]:
+        """Each check by name; the database and Redis answers are reused for a second."""
+        checks = {
+            "registry_snapshot": self.registry.loaded,
+            "audit_writer": self.audit.healthy,
+            "audit_queue": self.audit.queue_depth < AUDIT_QUEUE_NEAR_FULL,
+            "database": await self._cached("database", self._database_reachable),
+        }
+        if self.state.redis is not None:
+            checks["shared_state"] = await self._cached("shared_state", self._state_reachable)
+        return checks
+
+    async def _cached(self, name: str, check: Callable[[], Awaitable[bool]]) -> bool:
+        async with self._checking:
+            at, ok = self._checked.get(name, (float("-inf"), False))
+            if time.monotonic() - at >= READINESS_CACHE_SECONDS:
+                ok = await check()
+                self._checked[name] = (time.monotonic(), ok)
+            return ok
+
+    async def _database_reachable(self) -> bool:
+        try:
+            async with asyncio.timeout(CHECK_TIMEOUT_SECONDS), self.engine.connect() as conn:
+                await conn.exec_driver_sql("SELECT 1")
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            log.warning("readiness: database check failed: %s", exc.__class__.__name__)
+            return False
+        return True
+
+    async def _state_reachable(self) -> bool:
+        return await self.state.ping(CHECK_TIMEOUT_SECONDS)
+
+
+def _system_name(systems: Mapping[int, System], key: Hashable) -> str:
+    system = systems.get(key) if isinstance(key, int) else None
+    return system.ident if system is not None else str(key)
