@@ -128,17 +128,10 @@ class _Tallied:
 class _Tally:
     """Inquiries of one (service, outcome, error type) since the last publish."""
 
-    __slots__ = ("cached", "cached_child", "count", "count_child", "latency", "provider", "replays")
+    __slots__ = ("cached", "count", "count_child", "latency", "provider", "replays")
 
-    def __init__(
-        self,
-        count_child: Counter,
-        cached_child: Counter,
-        latency: _Tallied,
-        provider: _Tallied,
-    ) -> None:
+    def __init__(self, count_child: Counter, latency: _Tallied, provider: _Tallied) -> None:
         self.count_child = count_child
-        self.cached_child = cached_child
         self.latency = latency
         self.provider = provider
         self.count = 0
@@ -293,7 +286,6 @@ class ExchangeMetrics:
         label = record.service_id or ""
         tally = self._tallies[key] = _Tally(
             self.inquiries.labels(label, record.outcome.value, record.error_type or ""),
-            self.cache_hits.labels(label),
             *histograms,
         )
         return tally
@@ -309,7 +301,7 @@ class ExchangeMetrics:
                 self._answered += tally.count
                 tally.count = 0
             if tally.cached:
-                tally.cached_child.inc(tally.cached)
+                self.cache_hits.labels(service_id or "").inc(tally.cached)
                 tally.cached = 0
             if tally.replays:
                 self.replays.labels(service_id or "").inc(tally.replays)

@@ -192,3 +192,30 @@ async def test_with_a_token_a_scraper_without_it_is_refused(
 def test_a_short_metrics_token_stops_the_process(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="PANJEREH_METRICS_TOKEN"):
         load_settings(data_dir=tmp_path, metrics_token="short")
+
+
+def test_published_tallies_expose_exactly_what_observe_would() -> None:
+    """The tallies reach prometheus_client through its histogram's bucket and sum values."""
+    from prometheus_client import CollectorRegistry, Histogram, generate_latest
+
+    from panjereh.exchange.metrics import BUCKETS, _Tallied
+
+    observed = [0.0004, 0.001, 0.0011, 0.003, 0.2, 0.25, 4.0, 7.5, 120.0]
+    direct_registry, tallied_registry = CollectorRegistry(), CollectorRegistry()
+    direct = Histogram("h", "h", ["provider"], buckets=BUCKETS, registry=direct_registry)
+    tallied = Histogram("h", "h", ["provider"], buckets=BUCKETS, registry=tallied_registry)
+    tally = _Tallied(tallied.labels("x"))
+    for seconds in observed:
+        direct.labels("x").observe(seconds)
+        tally.add(seconds)
+    tally.publish()
+    tally.publish()  # publishing again adds nothing
+
+    def lines(registry: CollectorRegistry) -> list[str]:
+        return [
+            line
+            for line in generate_latest(registry).decode().splitlines()
+            if not line.startswith("h_created")
+        ]
+
+    assert lines(tallied_registry) == lines(direct_registry)
