@@ -1,11 +1,12 @@
 """Prometheus metrics of the exchange, cheap on the hot path.
 
 Measured on these machines, one labelled counter increment plus two histogram observations
-through prometheus_client cost ~7 µs per inquiry in one process and ~12 µs in multiprocess
-mode (every value is an mmap write under a lock).  So an inquiry only adds to plain Python
-tallies here (~1 µs, see docs/operations.md), and `ExchangeMetrics.publish` moves the tallies
-into the prometheus_client metrics when /metrics is scraped and, with several workers, once a
-second in every worker, so the scraping worker's aggregate lags by at most a second.
+through prometheus_client cost ~2 µs per inquiry in one process and ~5 µs in multiprocess
+mode (every value is an mmap write under a lock), 3-4 times that on a busy core.  So an
+inquiry only adds to plain Python tallies here (~0.4 µs; docs/operations.md), and
+`ExchangeMetrics.publish` moves the tallies into the prometheus_client metrics when /metrics
+is scraped and, with several workers, once a second in every worker, so the aggregate lags by
+at most a second.
 
 Every metric lives on the `CollectorRegistry` made for (or given to) one `ExchangeMetrics`;
 nothing is registered at import time.  With several workers prometheus_client's multiprocess
