@@ -77,7 +77,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--quiet-threshold", type=float, default=10.0, help="%% busy per core before a run"
     )
-    parser.add_argument("--quiet-wait", type=float, default=60.0, help="at most, seconds")
+    parser.add_argument("--quiet-wait", type=float, default=30.0, help="at most, seconds")
     parser.add_argument("--no-write", action="store_true", help="print; leave bench/results")
     return parser.parse_args(argv)
 
@@ -189,7 +189,6 @@ class Run:
             upstream=f"http://127.0.0.1:{self.stub_port}",
             services=self.args.services,
             consumers=self.args.consumers,
-            faulty=10,
             ungranted=20,
         )
         asyncio.run(_import(self.database, self.registry))

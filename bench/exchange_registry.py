@@ -3,10 +3,13 @@
 The format is docs/registry-document.md.
 
 Two provider agencies share ``services`` inquiry services (all active, pointing at the stub
-upstream), plus a few services whose provider always fails (the injected 1% provider errors)
-and a few no consumer holds a grant on (the denied share).  Every consumer system holds grants
-on all the others, for the purpose ``bench-eligibility``; each has an API key (generated here,
-its peppered hash in the document) and an Ed25519 signing key for the signed callers.
+upstream), plus a few no consumer holds a grant on (the denied share).  Every consumer system
+holds grants on the others for the purposes ``bench-eligibility`` and ``bench-provider-fault``:
+the stub answers 500 to any request declaring the latter (forwarded as ``X-Purpose``), so the
+injected provider errors are sporadic failures of healthy providers, spread over every
+service, not dead services a circuit breaker would rightly close off.  Each consumer has an
+API key (generated here, its peppered hash in the document) and an Ed25519 signing key for the
+signed callers.
 """
 
 from __future__ import annotations
@@ -35,9 +38,9 @@ from panjereh.registry.credentials import display_prefix, hash_api_key, new_api_
 
 PURPOSE = "bench-eligibility"
 OTHER_PURPOSE = "bench-unrelated"  # declared by the wrong-purpose share of denied requests
+FAULT_PURPOSE = "bench-provider-fault"  # the stub answers 500 to requests declaring it
 PROVIDERS = ("bench-a", "bench-b")
 CONSUMER_AGENCY = "bench-consumers"
-FAULT_PATH = "fault"  # the stub answers 500 on every path containing it
 CREATED = datetime(2026, 11, 1, tzinfo=UTC)
 SCHEMA_VARIANTS = 8  # distinct request schemas (the exchange caches validators per schema)
 
@@ -62,7 +65,6 @@ class BenchRegistry:
     document: RegistryDocument
     callers: list[Caller]
     services: list[str]  # granted, answered by the stub; the Zipf ranking is this order
-    fault_services: list[str]  # granted, their provider answers 500
     ungranted_services: list[str]  # nobody holds a grant on them
 
 
@@ -143,7 +145,7 @@ def _caller(pepper: bytes, index: int) -> tuple[Caller, SystemDoc]:
 
 
 def build_registry(
-    *, pepper: bytes, upstream: str, services: int, consumers: int, faulty: int, ungranted: int
+    *, pepper: bytes, upstream: str, services: int, consumers: int, ungranted: int
 ) -> BenchRegistry:
     """The benchmark's registry; ``upstream`` is the stub's base URL (``http://127.0.0.1:P``)."""
     agencies = [
@@ -172,23 +174,27 @@ def build_registry(
         sid = f"{provider}.inquiry-{n:04d}.v1"
         docs.append(_service(sid, provider, f"{upstream}/{provider}/{n:04d}", n % SCHEMA_VARIANTS))
         granted.append(sid)
-    fault = [f"{PROVIDERS[0]}.{FAULT_PATH}-{n:02d}.v1" for n in range(faulty)]
-    docs += [_service(s, PROVIDERS[0], f"{upstream}/{FAULT_PATH}/{s}", 0) for s in fault]
     closed = [f"{PROVIDERS[1]}.restricted-{n:02d}.v1" for n in range(ungranted)]
     docs += [_service(s, PROVIDERS[1], f"{upstream}/{PROVIDERS[1]}/r{s}", 0) for s in closed]
     grants = [
-        GrantDoc(consumer=c.ref, service=s, purposes=[PURPOSE], justification="benchmark")
+        GrantDoc(
+            consumer=c.ref,
+            service=s,
+            purposes=[PURPOSE, FAULT_PURPOSE],
+            justification="benchmark",
+        )
         for c in callers
-        for s in granted + fault
+        for s in granted
     ]
     document = RegistryDocument(
         purposes=[
             Purpose(code=PURPOSE, name_fa="ارزیابی آزمایشی", name_en="Benchmark eligibility"),
             Purpose(code=OTHER_PURPOSE, name_fa="هدف دیگر", name_en="Unrelated purpose"),
+            Purpose(code=FAULT_PURPOSE, name_fa="خطای تزریقی", name_en="Injected provider fault"),
         ],
         agencies=agencies,
         systems=systems,
         services=docs,
         grants=grants,
     )
-    return BenchRegistry(document, callers, granted, fault, closed)
+    return BenchRegistry(document, callers, granted, closed)

@@ -1,9 +1,9 @@
 """The plain Python forwarder: uvicorn + a raw ASGI app + one aiohttp ClientSession.
 
-The floor cost of any Python proxy on this machine: it reads the request, POSTs the body to
-``{upstream}/fwd/{service_id}`` and passes the answer back, nothing else (no authentication,
-no checks, no audit).  ``python bench/forwarder.py --port P --upstream http://127.0.0.1:U``;
-uvicorn runs with the same options as ``panjereh serve``.
+The floor cost of any Python proxy on this machine: it reads the request, POSTs the body (and
+its X-Purpose) to ``{upstream}/fwd/{service_id}`` and passes the answer back, nothing else
+(no authentication, no checks, no audit).  ``python bench/forwarder.py --port P --upstream
+http://127.0.0.1:U``; uvicorn runs with the same options as ``panjereh serve``.
 """
 
 from __future__ import annotations
@@ -39,15 +39,15 @@ class Forwarder:
             chunks.append(message.get("body", b""))
             more = message.get("more_body", False)
         assert self._session is not None
+        purpose = next((v for k, v in scope["headers"] if k == b"x-purpose"), b"")
+        headers = {"content-type": "application/json", "x-purpose": purpose.decode("latin-1")}
         async with self._session.post(
-            self._upstream + scope["path"][PREFIX:],
-            data=b"".join(chunks),
-            headers={"content-type": "application/json"},
+            self._upstream + scope["path"][PREFIX:], data=b"".join(chunks), headers=headers
         ) as answer:
             body = await answer.read()
             status = answer.status
-        headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
-        await send({"type": "http.response.start", "status": status, "headers": headers})
+        head = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+        await send({"type": "http.response.start", "status": status, "headers": head})
         await send({"type": "http.response.body", "body": body})
 
     async def _lifespan(

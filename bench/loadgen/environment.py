@@ -113,7 +113,8 @@ def conditions(database: Path, env: dict[str, str]) -> dict[str, Any]:
             f"not used (settings {redis} left unset)" if redis else "not used (no Redis setting)"
         ),
         "cache": "cache TTL 0 on every service (no response cache)",
-        "providers": "nginx stub returning fixed JSON (310 bytes; 500 on the fault services)",
+        "providers": "nginx stub returning fixed JSON (310 bytes); 500 to the requests "
+        "declaring the purpose bench-provider-fault (1%)",
         "pinning": "server (forwarder or exchange) on core 0; wrk, the open-loop generator and "
         "nginx on core 1",
         "exchange_workers": 1,

@@ -72,6 +72,7 @@ class Outcome:
     statuses: Counter[int] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
     opened: int = 0
+    resent: int = 0  # sent again on a new connection: the server had closed an idle one
     max_lag: float = 0.0  # how late a request left after its due time, at worst
 
 
@@ -84,16 +85,33 @@ class OpenLoop:
         self._free = asyncio.Semaphore(max_connections)
         self.outcome = Outcome()
 
+    async def _open(self) -> Connection:
+        self.outcome.opened += 1
+        return await asyncio.open_connection(self._host, self._port)
+
+    async def _exchange(self, raw: bytes) -> tuple[Connection, int]:
+        """Send on the most recently used idle connection (or a new one); if the server had
+        closed it (uvicorn ends idle keep-alive connections after 5 s) before any answer
+        came, send once more on a new connection."""
+        if self._idle:
+            reused = self._idle.pop()
+            try:
+                return reused, await _send(reused, raw)
+            except asyncio.IncompleteReadError as exc:
+                reused[1].close()
+                if exc.partial:
+                    raise
+            except ConnectionError:
+                reused[1].close()
+            self.outcome.resent += 1
+        connection = await self._open()
+        return connection, await _send(connection, raw)
+
     async def _one(self, raw: bytes, due: float) -> None:
         connection: Connection | None = None
         try:
             async with asyncio.timeout(self._timeout), self._free:
-                if self._idle:
-                    connection = self._idle.pop()
-                else:
-                    connection = await asyncio.open_connection(self._host, self._port)
-                    self.outcome.opened += 1
-                status = await _send(connection, raw)
+                connection, status = await self._exchange(raw)
                 self._idle.append(connection)
                 connection = None
         except TimeoutError:
@@ -147,6 +165,7 @@ def summary(outcome: Outcome, *, rate: float, sent: int, elapsed: float, cpu: fl
         "statuses": {str(k): v for k, v in sorted(outcome.statuses.items())},
         "errors": dict(outcome.errors),
         "connections_opened": outcome.opened,
+        "resent_after_idle_close": outcome.resent,
         "max_send_lag_ms": round(outcome.max_lag * 1000, 3),
         "cpu_percent": round(100 * cpu / elapsed, 1) if elapsed else 0.0,
     }

@@ -5,11 +5,12 @@ nor headers contain one), read by bench/wrk/pool.lua and by the open-loop genera
 
 - services: Zipf (exponent ``zipf_s``) over the granted services, ranked in registry order;
 - subjects: valid national codes drawn uniformly from ``subjects`` distinct codes;
+- every request carries a unique X-Request-Id (the exchange keeps answers for replay);
 - callers: ``signed_share`` sign with Ed25519 (RFC 9421, a unique X-Request-Id and a fresh
   ``created`` each), the others send their API key;
 - ``denied_share``: two thirds ask a service nobody holds a grant on, one third declare a
   purpose their grant lacks;
-- ``fault_share``: ask a service whose provider answers 500.
+- ``fault_share``: declare the purpose the stub answers 500 to (a provider error).
 """
 
 from __future__ import annotations
@@ -30,7 +31,13 @@ from typing import Any
 
 import orjson
 
-from bench.exchange_registry import OTHER_PURPOSE, PURPOSE, BenchRegistry, Caller
+from bench.exchange_registry import (
+    FAULT_PURPOSE,
+    OTHER_PURPOSE,
+    PURPOSE,
+    BenchRegistry,
+    Caller,
+)
 from panjereh.domain.identifiers import national_code_check_digit
 
 SERVICES_PATH = "/exchange/v1/services/"
@@ -140,7 +147,7 @@ class PoolBuilder:
         """(kind, service id, purpose) of one request."""
         mix, draw = self._mix, self._random.random()
         if draw < mix.fault_share:
-            return "fault", self._random.choice(self._registry.fault_services), PURPOSE
+            return "fault", self._zipf_service(), FAULT_PURPOSE
         if draw < mix.fault_share + mix.denied_share * 2 / 3:
             return "denied", self._random.choice(self._registry.ungranted_services), PURPOSE
         if draw < mix.fault_share + mix.denied_share:

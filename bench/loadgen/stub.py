@@ -1,15 +1,17 @@
 """The stub providers: nginx answering fixed JSON, so the upstream is never the bottleneck.
 
 A Python simulator at 5,000+ inquiries/s would need the core the load generator runs on; nginx
-answers a fixed ~300-byte JSON document per path in microseconds.  Every path containing
-``fault`` answers 500 (the injected provider errors).  The same stub serves the plain forwarder
-and the exchange.
+answers a fixed ~300-byte JSON document in microseconds.  A request whose ``X-Purpose`` is
+``bench-provider-fault`` gets a 500 instead (the injected provider errors; the exchange and the
+plain forwarder both pass X-Purpose on).  The same stub serves the forwarder and the exchange.
 """
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
+
+from bench.exchange_registry import FAULT_PURPOSE
 
 ANSWER = (
     '{"subject_found":true,"status":"valid","status_note":"record is valid",'
@@ -51,7 +53,7 @@ http {{
     server {{
         listen 127.0.0.1:{port} backlog=4096;
         default_type application/json;
-        location ~ fault {{ return 500 '{FAULT}'; }}
+        if ($http_x_purpose = "{FAULT_PURPOSE}") {{ return 500 '{FAULT}'; }}
         location / {{ return 200 '{ANSWER}'; }}
     }}
 }}
