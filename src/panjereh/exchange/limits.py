@@ -78,7 +78,8 @@ NO_RATE: Final = Admission(Refusal.RATE_LIMITED, 60.0)  # a rate of 0 a minute a
 
 
 class LimiterUnavailable(PanjerehError):
-    """The shared limiter could not be asked (e.g. Redis is down) and fails closed."""
+    """The shared limiter could not be asked (e.g. Redis is down) and was told to fail closed
+    (the Redis limiter fails open by default: see `panjereh.storage.redis_state`)."""
 
 
 class Limiter(Protocol):
