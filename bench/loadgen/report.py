@@ -12,6 +12,15 @@ SHARE_TARGET = 0.5  # exchange / forwarder throughput, same run
 P99_TARGET_MS = 10.0
 
 
+def cpu_ms_per_inquiry(run: dict[str, Any]) -> float | None:
+    """Server CPU milliseconds per answer: unlike req/s, not skewed by neighbours' load."""
+    server = run["cpu"]["process_cpu_percent"].get("server")
+    answers = int(run.get("requests", run.get("answered", 0)))
+    if server is None or not answers:
+        return None
+    return round(float(server) / 100 * float(run["cpu"]["wall_s"]) / answers * 1000, 3)
+
+
 def _check(name: str, ok: bool, detail: str) -> dict[str, Any]:
     return {"check": name, "ok": ok, "detail": detail}
 
@@ -110,6 +119,8 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
     exchange = result["exchange"]
     closed, open_ = exchange["closed_loop"], exchange["open_loop"]
     share = closed["rate"] / forwarder["rate"] if forwarder["rate"] else 0.0
+    fwd_ms, exc_ms = cpu_ms_per_inquiry(forwarder), cpu_ms_per_inquiry(closed)
+    per_cpu = fwd_ms / exc_ms if fwd_ms and exc_ms else 0.0
     audited = Counter(closed["audit_errors"]) + Counter(open_["audit_errors"])
     seen_503 = closed["statuses"].get("503", 0) + open_["statuses"].get("503", 0)
     overloaded = max(
@@ -120,7 +131,8 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
         _check(
             "one exchange worker >= 50% of the plain forwarder (same run)",
             share >= SHARE_TARGET,
-            f"{closed['rate']:,.0f}/s vs {forwarder['rate']:,.0f}/s = {share:.0%}",
+            f"{closed['rate']:,.0f}/s vs {forwarder['rate']:,.0f}/s = {share:.0%}; per CPU "
+            f"second {per_cpu:.0%} ({exc_ms} vs {fwd_ms} ms of CPU per inquiry)",
         ),
         _check(
             f"p99 <= {P99_TARGET_MS:g} ms at a fixed {open_['offered_rate']:,.0f}/s",
@@ -155,8 +167,13 @@ def _row(name: str, run: dict[str, Any], server_cpu: float | None) -> str:
         generator = run["wrk_cpu_percent"]
         non_2xx = sum(n for s, n in run["statuses"].items() if not s.startswith("2"))
     cpu = "" if server_cpu is None else f"{server_cpu:.0f}%"
+    per = cpu_ms_per_inquiry(run)
+    cost = "" if per is None or server_cpu is None else f"{per}"
+    foreign = run["cpu"]["foreign_cpu_percent"]
+    others = f"{foreign['core0']:.0f}% / {foreign['core1']:.0f}%"
     return (
-        f"| {name} | {rate:,.0f} | {p50} | {p95} | {p99} | {non_2xx:,} | {cpu} | {generator:.0f}% |"
+        f"| {name} | {rate:,.0f} | {p50} | {p95} | {p99} | {non_2xx:,} | {cpu} | {cost} "
+        f"| {generator:.0f}% | {others} |"
     )
 
 
@@ -175,14 +192,19 @@ def markdown(result: dict[str, Any]) -> str:
         f"{result['started_at']} · {result['machine']['cpu']} × {result['machine']['cores']} · "
         f"Python {result['machine']['python']} · commit {result['commit']}",
         "",
+        "**Valid run: "
+        + ("yes" if result["valid"] else "no (see the checks: the figures are not comparable)")
+        + "**",
+        "",
         "Closed loop: wrk, "
         f"{exc['closed_loop']['connections']} connections, {settings['duration_s']:g} s "
         "(latencies of a closed loop hide queueing; see the open loop). Open loop: fixed "
         f"{exc['open_loop']['offered_rate']:,.0f}/s for {settings['open_duration_s']:g} s, "
         "latency from each request's due time.",
         "",
-        "| run | inquiries/s | p50 ms | p95 ms | p99 ms | non-2xx | server CPU | generator CPU |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| run | inquiries/s | p50 ms | p95 ms | p99 ms | non-2xx | server CPU "
+        "| server CPU ms/inquiry | generator CPU | other processes, core 0 / 1 |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         _row("stub upstream alone (nginx)", result["stub"], None),
         _row("plain forwarder, closed loop", fwd["closed_loop"], fwd["closed_loop"]["server_cpu"]),
         _row("exchange, closed loop", exc["closed_loop"], exc["closed_loop"]["server_cpu"]),
