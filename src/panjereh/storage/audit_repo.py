@@ -1,27 +1,183 @@
-"""The audit store: batched inserts of audit records, and the reads tests and views need."""
+"""The audit store: batched inserts of audit records, and the reads tests and views need.
+
+Appends are the hot path of the whole exchange (one row per inquiry, thousands a second), so
+they skip SQLAlchemy: on SQLite a dedicated thread with its own ``sqlite3`` connection runs one
+``executemany`` of plain tuples per batch inside one transaction (``synchronous=FULL``); on
+PostgreSQL one ``COPY`` per batch over an asyncpg connection.  Both are one transaction: a
+batch is stored whole or not at all.  Reads go through the SQLAlchemy engine as usual.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from collections.abc import Sequence
-from dataclasses import asdict
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC
+from typing import Any, Protocol
 
-from sqlalchemy import func, insert, select
+import asyncpg
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from panjereh.audit.records import AuditRecord, Outcome
+from panjereh.storage.engine import StorageError
 from panjereh.storage.tables import audit_records
+
+COLUMNS = (
+    "exchange_id",
+    "created_at",
+    "consumer",
+    "service_id",
+    "purpose",
+    "subject_hash",
+    "outcome",
+    "status_code",
+    "error_type",
+    "duration_ms",
+    "request_hash",
+    "response_hash",
+    "request_id",
+    "auth_method",
+    "replay_of",
+    "cached",
+    "provider_ms",
+)
+_SQLITE_INSERT = (
+    f"INSERT INTO audit_records ({', '.join(COLUMNS)}) "  # noqa: S608 - constant column names
+    f"VALUES ({', '.join('?' for _ in COLUMNS)})"
+)
+
+
+def _row(r: AuditRecord, created_at: Any) -> tuple[Any, ...]:
+    return (
+        r.exchange_id,
+        created_at,
+        r.consumer,
+        r.service_id,
+        r.purpose,
+        r.subject_hash,
+        r.outcome.value,
+        r.status_code,
+        r.error_type,
+        r.duration_ms,
+        r.request_hash,
+        r.response_hash,
+        r.request_id,
+        r.auth_method,
+        r.replay_of,
+        r.cached,
+        r.provider_ms,
+    )
+
+
+class _Appender(Protocol):
+    async def append(self, records: Sequence[AuditRecord]) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class _SqliteAppender:
+    """One thread, one connection, one transaction per batch."""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit-sqlite")
+        self._conn: sqlite3.Connection | None = None
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            conn = sqlite3.connect(self._path, timeout=30, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA busy_timeout=30000")
+            self._conn = conn
+        return self._conn
+
+    def _write(self, rows: list[tuple[Any, ...]]) -> None:
+        conn = self._connection()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.executemany(_SQLITE_INSERT, rows)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    async def append(self, records: Sequence[AuditRecord]) -> None:
+        # SQLAlchemy's SQLite format for a UTC column: naive ISO text with microseconds.
+        rows = [
+            _row(
+                r,
+                r.created_at.astimezone(UTC)
+                .replace(tzinfo=None)
+                .isoformat(sep=" ", timespec="microseconds"),
+            )
+            for r in records
+        ]
+        try:
+            await asyncio.get_running_loop().run_in_executor(self._executor, self._write, rows)
+        except sqlite3.Error as exc:
+            raise StorageError(f"audit batch not stored: {exc.__class__.__name__}") from exc
+
+    def _close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    async def close(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(self._executor, self._close)
+        self._executor.shutdown(wait=True)
+
+
+class _PostgresAppender:
+    """One COPY per batch over a connection of its own."""
+
+    def __init__(self, dsn: str) -> None:
+        self._dsn = dsn
+        self._conn: Any = None
+
+    async def append(self, records: Sequence[AuditRecord]) -> None:
+        rows = [_row(r, r.created_at) for r in records]
+        if self._conn is None or self._conn.is_closed():
+            self._conn = await asyncpg.connect(self._dsn, timeout=10)
+        try:
+            await self._conn.copy_records_to_table("audit_records", records=rows, columns=COLUMNS)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            await self._drop()
+            raise StorageError(f"audit batch not stored: {exc.__class__.__name__}") from exc
+
+    async def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None and not conn.is_closed():
+            conn.terminate()
+
+    async def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None and not conn.is_closed():
+            await conn.close()
+
+
+def _appender(engine: AsyncEngine) -> _Appender:
+    url = engine.url
+    if url.get_backend_name() == "sqlite":
+        return _SqliteAppender(url.database or ":memory:")
+    dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    return _PostgresAppender(dsn)
 
 
 class SqlAuditStore:
-    """Implements `panjereh.audit.writer.AuditStore` with one executemany per batch."""
+    """Implements `panjereh.audit.writer.AuditStore`: one transaction per batch."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        self._appender = _appender(engine)
 
     async def append(self, records: Sequence[AuditRecord]) -> None:
-        rows = [asdict(record) for record in records]
-        async with self._engine.begin() as conn:
-            await conn.execute(insert(audit_records), rows)
+        await self._appender.append(records)
+
+    async def close(self) -> None:
+        await self._appender.close()
 
     async def by_exchange_id(self, exchange_id: str) -> AuditRecord | None:
         async with self._engine.connect() as conn:

@@ -190,6 +190,7 @@ class Runtime:
         self._tasks = []
         await self.flush_usage()
         await self.audit.stop()
+        await self.audit_store.close()
         self.metrics.publish(self.metrics_readings())
         self.metrics.close()
         await self.transport.close()

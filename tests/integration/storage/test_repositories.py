@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from panjereh.audit.records import AuditRecord, Outcome
@@ -15,6 +15,7 @@ from panjereh.demo.seed import seed_demo
 from panjereh.domain.identifiers import LegalId
 from panjereh.registry.credentials import hash_api_key
 from panjereh.storage.audit_repo import SqlAuditStore
+from panjereh.storage.engine import StorageError
 from panjereh.storage.registry_repo import load_snapshot, registry_version
 from panjereh.storage.tables import agencies, api_keys, grants, services, systems
 from panjereh.storage.users_repo import verify_password
@@ -107,10 +108,18 @@ def _record(n: int) -> AuditRecord:
     )
 
 
+@pytest.fixture
+async def store(engine: AsyncEngine) -> AsyncIterator[SqlAuditStore]:
+    audit = SqlAuditStore(engine)
+    try:
+        yield audit
+    finally:
+        await audit.close()
+
+
 async def test_the_audit_store_round_trips_records_with_aware_utc_times(
-    engine: AsyncEngine,
+    store: SqlAuditStore,
 ) -> None:
-    store = SqlAuditStore(engine)
     await store.append([_record(n) for n in range(50)])
     assert await store.count() == 50
     back = await store.by_exchange_id(_record(7).exchange_id)
@@ -120,10 +129,9 @@ async def test_the_audit_store_round_trips_records_with_aware_utc_times(
     assert await store.by_exchange_id("missing") is None
 
 
-async def test_a_batch_with_a_duplicate_is_stored_not_at_all(engine: AsyncEngine) -> None:
+async def test_a_batch_with_a_duplicate_is_stored_not_at_all(store: SqlAuditStore) -> None:
     """A batch is one transaction: never half a batch in the log."""
-    store = SqlAuditStore(engine)
     await store.append([_record(1)])
-    with pytest.raises(IntegrityError):
+    with pytest.raises(StorageError, match="audit batch not stored"):
         await store.append([_record(2), _record(3), _record(1)])
     assert await store.count() == 1
