@@ -14,7 +14,6 @@ import contextlib
 import hashlib
 import hmac
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -26,6 +25,7 @@ from panjereh.audit.writer import AuditUnavailable, AuditWriter
 from panjereh.domain.clock import Clock
 from panjereh.domain.errors import InvalidValue
 from panjereh.domain.identifiers import LegalId, NationalCode
+from panjereh.domain.ids import IdMaker
 from panjereh.exchange.cache import ResponseCache, StoredReply, cache_key
 from panjereh.exchange.callers import Authenticator, Caller, Presented
 from panjereh.exchange.idempotency import (
@@ -138,10 +138,11 @@ class InquiryHandler:
         self._subject_key = hmac.new(pepper, b"audit-subject-key", hashlib.sha256).digest()
         self._clock = clock
         self._pointers: dict[str, JsonPointer] = {}
+        self._new_id = IdMaker()
         self._metrics = metrics if metrics is not None else NoMetrics()
 
     async def handle(self, request: InquiryRequest) -> InquiryReply:
-        ctx = _Context(exchange_id=str(uuid.uuid4()), started=time.perf_counter())
+        ctx = _Context(exchange_id=self._new_id(), started=time.perf_counter())
         if not self.admission.try_enter():
             problem = Problem(
                 OVERLOADED,

@@ -38,8 +38,13 @@ class ProviderTransport:
             # No pool limit here: each provider's bulkhead caps its calls, and admission control
             # caps the worker's, so waiting happens (or is refused) where it is measured.
             connector = aiohttp.TCPConnector(limit=0, limit_per_host=0, ttl_dns_cache=300)
+            # aiohttp's own timeouts are off (ClientTimeout() has none): each call runs under
+            # one asyncio.timeout of its service, so there is one timer per call, not three.
             self._session = aiohttp.ClientSession(
-                connector=connector, auto_decompress=True, raise_for_status=False
+                connector=connector,
+                auto_decompress=True,
+                raise_for_status=False,
+                timeout=aiohttp.ClientTimeout(),
             )
 
     async def close(self) -> None:
