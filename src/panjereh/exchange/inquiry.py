@@ -471,13 +471,9 @@ def _reply_from_provider(forwarded: Forwarded, grant: Grant) -> InquiryReply:
     provider: ProviderReply = forwarded.reply
     if provider.status >= 500:
         raise Problem(PROVIDER_ERROR, f"The provider failed (HTTP {provider.status}).")
-    media = provider.content_type.split(";", 1)[0].strip().lower()
-    if media not in (JSON, PROBLEM):
-        raise Problem(PROVIDER_ERROR, "The provider's answer was not JSON.")
-    try:
-        document = orjson.loads(provider.body)
-    except orjson.JSONDecodeError:
-        raise Problem(PROVIDER_ERROR, "The provider's answer was not valid JSON.") from None
+    if not forwarded.usable:
+        raise Problem(PROVIDER_ERROR, "The provider's answer was not valid JSON.")
+    document = forwarded.document
     if provider.status >= 400:
         body = _provider_refusal(document, provider.status)
         return InquiryReply(

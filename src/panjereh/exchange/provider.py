@@ -13,7 +13,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
+
+import orjson
 
 from panjereh.exchange.keys import ExchangeKeys
 from panjereh.exchange.problems import (
@@ -66,6 +69,24 @@ class Forwarded:
     reply: ProviderReply
     provider_ms: float
     attempts: int
+    document: Any = None  # the answer's JSON, parsed once; None when `usable` is False
+    usable: bool = False  # a JSON answer below 500 that parsed
+
+
+JSON_MEDIA = frozenset({"application/json", "application/problem+json"})
+
+
+def _parsed(reply: ProviderReply) -> tuple[bool, Any]:
+    """(usable, document): a JSON answer below 500 that parses; anything else is the
+    provider's failure (and counts against its breaker)."""
+    if reply.status >= 500:
+        return False, None
+    if reply.content_type.split(";", 1)[0].strip().lower() not in JSON_MEDIA:
+        return False, None
+    try:
+        return True, orjson.loads(reply.body)
+    except orjson.JSONDecodeError:
+        return False, None
 
 
 def _is_failure(outcome: ProviderReply | Exception) -> bool:
@@ -186,8 +207,10 @@ class ProviderGateway:
             raise
         finally:
             bulkhead.release()
-        breaker.record(not _is_failure(reply), ticket)
-        return Forwarded(reply, round((self._clock() - started) * 1000, 3), attempts)
+        usable, document = _parsed(reply)
+        breaker.record(usable, ticket)  # junk with a 200 counts against the provider too
+        elapsed = round((self._clock() - started) * 1000, 3)
+        return Forwarded(reply, elapsed, attempts, document, usable)
 
 
 def provider_failure(reply: ProviderReply) -> Problem:

@@ -164,6 +164,23 @@ async def test_the_breaker_opens_after_five_failures_and_a_probe_closes_it(
     assert (await _inquire(live)).status_code == 200
 
 
+@pytest.mark.parametrize(
+    "answer",
+    [Answer(200, b'{"first_name": '), Answer(200, b"<html></html>", "text/html")],
+    ids=["invalid-json", "not-json"],
+)
+async def test_junk_answered_with_200_counts_against_the_providers_breaker(
+    live: Live, proxy: FaultProxy, answer: Answer
+) -> None:
+    proxy.fault = Fault.HTTP
+    proxy.answer = answer
+    for _ in range(5):
+        await _assert_refused(live, await _inquire(live), 502, "provider-error", "provider")
+    refused = await _inquire(live)
+    await _assert_refused(live, refused, 503, "circuit-open", "exchange", retry_after=True)
+    assert proxy.connections == 5
+
+
 async def test_a_failed_probe_opens_the_breaker_again(
     live: Live, proxy: FaultProxy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
