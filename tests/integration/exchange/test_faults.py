@@ -152,7 +152,7 @@ async def test_the_breaker_opens_after_five_failures_and_a_probe_closes_it(
 
     refused = await _inquire(live)
     await _assert_refused(live, refused, 503, "circuit-open", "exchange", retry_after=True)
-    assert 1 <= int(refused.headers["retry-after"]) <= 5
+    assert int(refused.headers["retry-after"]) in (4, 5)  # open for 5 s, just opened
     assert proxy.connections == 5  # the provider was not called
 
     proxy.fault = Fault.PASS
