@@ -76,7 +76,8 @@ def record_profile(pid: int, seconds: float, folder: Path, svg: Path | None) -> 
     binary = py_spy()
     if binary is None:
         return {"skipped": "py-spy is not installed (pip install py-spy)"}
-    raw = folder / "profile.txt"
+    # The collapsed stacks are kept beside the flame graph (FILE.txt) when one is asked for.
+    raw = svg.with_suffix(".txt") if svg is not None else folder / "profile.txt"
     base = [binary, "record", "--pid", str(pid), "--duration", f"{seconds:.0f}", "--nonblocking"]
     recorders = [
         subprocess.Popen(
