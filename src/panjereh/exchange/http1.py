@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import re
 import ssl
 import time
 from collections.abc import Iterable
@@ -36,6 +37,10 @@ import httptools
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _FORBIDDEN = ("\r", "\n", "\0")
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 §5.6.2
+_OWN_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection"})
+# An answer's head (status line and headers) larger than this is refused.
+MAX_HEAD_BYTES = 64 * 1024
 
 
 class HttpFailure(Exception):
@@ -105,11 +110,17 @@ def endpoint(url: str, *, user_agent: str = "panjereh-exchange") -> Endpoint:
 
 
 def request_bytes(where: Endpoint, headers: Iterable[tuple[str, str]], body: bytes) -> bytes:
-    """The whole request: the endpoint's head, ``headers``, Content-Length, the body."""
+    """The whole request: the endpoint's head, ``headers``, Content-Length, the body.
+
+    Names must be HTTP tokens and not the ones this client writes itself (Host, framing);
+    values must not hold CR, LF or NUL: ValueError otherwise.
+    """
     lines = [where.head]
     for name, value in headers:
-        if any(c in value for c in _FORBIDDEN) or any(c in name for c in (*_FORBIDDEN, ":")):
-            raise ValueError(f"unsafe header {name!r}")
+        if any(c in value for c in _FORBIDDEN):
+            raise ValueError(f"unsafe header {name!r}: CR, LF or NUL in its value")
+        if _TOKEN.fullmatch(name) is None or name.lower() in _OWN_HEADERS:
+            raise ValueError(f"unsafe header {name!r}: not a token, or one the client writes")
         lines.append(f"{name}: {value}\r\n".encode())
     lines.append(b"Content-Length: %d\r\n\r\n" % len(body))
     lines.append(body)
@@ -119,8 +130,9 @@ def request_bytes(where: Endpoint, headers: Iterable[tuple[str, str]], body: byt
 class _Connection(asyncio.Protocol):
     """One TCP (or TLS) connection and the answer it is reading."""
 
-    def __init__(self, pool: _Pool, max_body: int) -> None:
+    def __init__(self, pool: _Pool, max_body: int, *, tls: bool = False) -> None:
         self._pool = pool
+        self._tls = tls
         self._max_body = max_body
         self._parser = httptools.HttpResponseParser(self)
         self.transport: asyncio.Transport | None = None
@@ -134,6 +146,7 @@ class _Connection(asyncio.Protocol):
         self._chunks: list[bytes] = []
         self._size = 0
         self._headers_done = False
+        self._head_size = 0  # bytes received before the head was complete
         self._framed = False  # Content-Length or chunked: the end is known without a close
 
     # Calls ---------------------------------------------------------------------------------
@@ -166,14 +179,21 @@ class _Connection(asyncio.Protocol):
         if self._waiter is None:  # bytes nobody asked for: the connection cannot be trusted
             self.abort()
             return
+        if not self._headers_done:
+            self._head_size += len(data)
+            if self._head_size > MAX_HEAD_BYTES + self._max_body:  # the read may hold body too
+                self._fail(AnswerTooLarge("the provider's answer head is too large"))
+                return
         try:
             self._parser.feed_data(data)
+        except httptools.HttpParserCallbackError as exc:
+            if isinstance(exc.__context__, AnswerTooLarge):
+                self._fail(AnswerTooLarge("the provider's answer is too large"))
+            else:  # bytes after the answer: the connection cannot be trusted
+                self._fail(InvalidAnswer("the provider's answer is not valid HTTP"))
         except httptools.HttpParserUpgrade:
             self._fail(InvalidAnswer("the provider switched protocols"))
         except httptools.HttpParserError:
-            if self._size > self._max_body:
-                self._fail(AnswerTooLarge("the provider's answer is too large"))
-                return
             self._fail(InvalidAnswer("the provider's answer is not valid HTTP"))
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -182,13 +202,19 @@ class _Connection(asyncio.Protocol):
         waiter, self._waiter = self._waiter, None
         if waiter is None or waiter.done():
             return
-        if self._headers_done and not self._framed:  # the body ran until the close
+        # A body that runs until the close ended well only on a clean close (FIN, not a reset)
+        # of plain TCP: asyncio cannot tell a TLS close_notify from a truncation.
+        if exc is None and self._headers_done and not self._framed and not self._tls:
             status = self._parser.get_status_code()
             waiter.set_result(Answer(status, self._content_type, b"".join(self._chunks)))
             return
         waiter.set_exception(ConnectionDropped("the provider closed the connection"))
 
     # httptools callbacks -------------------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        if self._waiter is None:  # a second answer to one request: stop; data_received drops it
+            raise InvalidAnswer("more than one answer to one request")
 
     def on_header(self, name: bytes, value: bytes) -> None:
         lower = name.lower()
@@ -229,6 +255,7 @@ class _Pool:
     def __init__(self, idle_timeout: float) -> None:
         self._idle: dict[_Connection, None] = {}
         self._idle_timeout = idle_timeout
+        self._closed = False
 
     def take(self, now: float) -> _Connection | None:
         while self._idle:
@@ -242,6 +269,9 @@ class _Pool:
         return None
 
     def release(self, connection: _Connection) -> None:
+        if self._closed:  # the client was closed while this call was under way
+            connection.abort()
+            return
         if not connection.closed:
             connection.idle_since = time.monotonic()
             self._idle[connection] = None
@@ -250,6 +280,7 @@ class _Pool:
         self._idle.pop(connection, None)
 
     def close(self) -> None:
+        self._closed = True
         while self._idle:
             connection, _ = self._idle.popitem()
             connection.abort()
@@ -306,7 +337,7 @@ class Http1Client:
         try:
             async with asyncio.timeout_at(deadline):
                 _, connection = await loop.create_connection(
-                    lambda: _Connection(pool, self._max),
+                    lambda: _Connection(pool, self._max, tls=tls is not None),
                     where.host,
                     where.port,
                     ssl=tls,
