@@ -66,7 +66,10 @@ class AuditWriter:
         if not self.healthy:
             raise AuditUnavailable("the audit writer is not running")
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        await self._queue.put((record, future))
+        try:
+            self._queue.put_nowait((record, future))
+        except asyncio.QueueFull:  # back-pressure: wait for room (rare; the queue is deep)
+            await self._queue.put((record, future))
         await future
 
     async def _run(self) -> None:

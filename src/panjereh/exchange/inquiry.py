@@ -10,6 +10,7 @@ answered before its audit record is committed.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import hmac
@@ -182,7 +183,10 @@ class InquiryHandler:
             raise Problem(
                 PAYLOAD_TOO_LARGE, "The request body is larger than the exchange accepts."
             )
-        ctx.request_content_digest = self._request_digest(request)
+        body_sha256 = hashlib.sha256(request.body).digest()  # hashed once, used three ways
+        ctx.request_content_digest = request.headers.get("content-digest") or _sha256_field(
+            body_sha256
+        )
         ctx.caller = caller = self.authenticator.authenticate(
             Presented(
                 method=request.method,
@@ -201,13 +205,13 @@ class InquiryHandler:
         ctx.grant = grant = self._authorize(caller, service, ctx.purpose)
         document = _parse_json_object(request.body)
         self._validate(service, document)
-        ctx.request_hash = hashlib.sha256(request.body).hexdigest()
+        ctx.request_hash = body_sha256.hex()
         self._read_subject(service, document, ctx)
         replay = await self._replay(request, ctx, caller, service)
         if replay is not None:
             return replay
         await self._admit(grant)
-        reply = await self._answer(request, ctx, caller, service, grant, document)
+        reply = await self._answer(request, ctx, caller, service, grant, document, body_sha256)
         self._finish(reply, ctx)
         if not await self._record(ctx, reply, _outcome_of_status(reply.status), None):
             # No record, no answer: the caller sees a retryable failure, never unaudited data.
@@ -218,12 +222,6 @@ class InquiryHandler:
         return reply
 
     # Steps ------------------------------------------------------------------------------
-
-    def _request_digest(self, request: InquiryRequest) -> str:
-        """The request's Content-Digest: the caller's (checked when the signature is), else
-        the exchange's own; the answer's signature covers it (``content-digest;req``)."""
-        sent = request.headers.get("content-digest")
-        return sent if sent else content_digest(request.body)
 
     def _authorize(self, caller: Caller, service: Service, purpose: str | None) -> Grant:
         """A grant in force today, and the declared purpose among the grant's purposes."""
@@ -348,6 +346,7 @@ class InquiryHandler:
         service: Service,
         grant: Grant,
         document: dict[str, object],
+        body_sha256: bytes,
     ) -> InquiryReply:
         key = None
         if service.cache_ttl_s > 0:
@@ -358,7 +357,7 @@ class InquiryHandler:
                 return InquiryReply(hit.status, hit.body, hit.content_type, dict(hit.headers))
         headers = {
             "content-type": JSON,
-            "content-digest": content_digest(request.body),
+            "content-digest": _sha256_field(body_sha256),
             "x-exchange-id": ctx.exchange_id,
             "x-consumer-system": caller.system.ident,
             "x-purpose": ctx.purpose or "",
@@ -442,6 +441,12 @@ class InquiryHandler:
             await self._idempotency.release(claim)
         except IdempotencyUnavailable:
             return
+
+
+def _sha256_field(digest: bytes) -> str:
+    """A Content-Digest value from a SHA-256 digest (the exchange's own, when the caller's
+    request carries none; the answer's signature covers it as ``content-digest;req``)."""
+    return f"sha-256=:{base64.b64encode(digest).decode('ascii')}:"
 
 
 def _parse_json_object(body: bytes) -> dict[str, object]:
