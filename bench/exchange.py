@@ -75,6 +75,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--profile", type=Path, help="record a py-spy flame graph (SVG) here")
     parser.add_argument("--profile-seconds", type=float, default=20.0)
     parser.add_argument(
+        "--profile-open-loop",
+        action="store_true",
+        help="profile under the fixed-rate open loop (--rate) instead of wrk's closed loop",
+    )
+    parser.add_argument(
         "--quiet-threshold", type=float, default=10.0, help="%% busy per core before a run"
     )
     parser.add_argument("--quiet-wait", type=float, default=30.0, help="at most, seconds")
@@ -369,9 +374,12 @@ class Run:
         seconds = self.args.profile_seconds
         pool = self.pool("profile", int(seconds * EXCHANGE_MAX_RATE), port, signed=False, seed=7)
         started = record_profile(pid, seconds, self.folder, self.args.profile)
-        load = self.closed_loop(port, pool, pid, seconds + 1, measured=False)
+        if self.args.profile_open_loop:
+            load = self.open_loop(port, pool, pid, seconds + 1)
+        else:
+            load = self.closed_loop(port, pool, pid, seconds + 1, measured=False)
         summary = finish_profile(started)
-        summary["rate_while_profiled"] = load["rate"]
+        summary["rate_while_profiled"] = load.get("rate", load.get("achieved_rate"))
         if self.args.profile:
             summary["flamegraph"] = str(self.args.profile)
         return summary
