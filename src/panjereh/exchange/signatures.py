@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from cryptography.exceptions import InvalidSignature
+import nacl.bindings
+import nacl.exceptions
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from panjereh.domain.errors import PanjerehError
@@ -531,7 +532,11 @@ class _Signer:
             raise TypeError("an Ed25519PrivateKey is required")
         if not profile.key_id.fullmatch(key_id):
             raise ValueError(f"key id {key_id!r} does not fit the {profile.name} profile")
-        self._key = private_key
+        # Keys are held as `cryptography` objects (stored, published, rotated); the Ed25519
+        # operation itself runs in libsodium (PyNaCl): 17 µs to sign here against 24 µs,
+        # 46 µs to verify against 89 µs (docs/adr/0005-exchange-hot-path.md).
+        seed = private_key.private_bytes_raw()
+        _, self._secret = nacl.bindings.crypto_sign_seed_keypair(seed)
         self._profile = profile
         self._covered = profile.components
         self._inner = f"({' '.join(component.identifier for component in self._covered)})"
@@ -551,7 +556,8 @@ class _Signer:
             if not _STRING.fullmatch(f'"{_quote(nonce)}"'):
                 raise ValueError("a nonce must be printable ASCII, at most 1,024 characters")
             params += f';nonce="{_quote(nonce)}"'
-        signature = self._key.sign(_base(self._covered, params, message))
+        signature = nacl.bindings.crypto_sign(_base(self._covered, params, message), self._secret)
+        signature = signature[: nacl.bindings.crypto_sign_BYTES]
         return {
             "signature-input": f"{LABEL}={params}",
             "signature": f"{LABEL}=:{base64.b64encode(signature).decode('ascii')}:",
@@ -705,8 +711,8 @@ class _Verifier:
                 "expired); register the public key first, or sign with a current one.",
             )
         try:
-            key.verify(signature, base)
-        except InvalidSignature:
+            nacl.bindings.crypto_sign_open(signature + base, key.public_bytes_raw())
+        except nacl.exceptions.BadSignatureError:
             raise SignatureError(
                 Reason.BAD_SIGNATURE,
                 f"The signature does not verify: a covered part of the {what} differs from "
