@@ -113,6 +113,15 @@ class Settings(BaseSettings):
     audit_batch_size: int = Field(
         default=1000, ge=1, le=100_000, description="Most audit records in one commit."
     )
+    audit_commit_delay_ms: float = Field(
+        default=1.0,
+        ge=0,
+        le=50,
+        description=(
+            "How long the audit writer waits for the records of inquiries still in flight "
+            "before committing a smaller batch (0: commit at once)."
+        ),
+    )
     usage_flush_seconds: float = Field(
         default=60.0,
         gt=0,

@@ -147,7 +147,7 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     if settings.workers > 1:
         _serve_workers(settings, overrides)
         return
-    app = create_app(settings)
+    app = create_app(settings, serving=True)
     click.echo(f"Panjereh {__version__} ({settings.env.value}) on {settings.effective_public_url}/")
     config = uvicorn.Config(
         app,

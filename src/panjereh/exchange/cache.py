@@ -87,6 +87,9 @@ class ResponseCache(Protocol):
         ...
 
 
+_Plain = tuple[int, bytes, str, tuple[tuple[str, str], ...]]
+
+
 class MemoryCache:
     """An in-process LRU cache with a TTL per entry, bounded by entries and by bytes.
 
@@ -110,7 +113,8 @@ class MemoryCache:
         max_reply_bytes: int = 256 * 1024,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._entries: OrderedDict[str, tuple[float, StoredReply, int]] = OrderedDict()
+        # Plain tuples, not StoredReply (a NamedTuple): the garbage collector untracks them.
+        self._entries: OrderedDict[str, tuple[float, _Plain, int]] = OrderedDict()
         self._bytes = 0
         self._max_entries = max_entries
         self._max_bytes = max_bytes
@@ -132,7 +136,7 @@ class MemoryCache:
             self._drop(key)
             return None
         self._entries.move_to_end(key)
-        return entry[1]
+        return StoredReply(*entry[1])
 
     async def put(self, key: str, reply: StoredReply, ttl_s: float) -> None:
         if ttl_s <= 0:
@@ -142,7 +146,8 @@ class MemoryCache:
             return
         if key in self._entries:
             self._drop(key)
-        self._entries[key] = (self._monotonic() + ttl_s, reply, size)
+        plain: _Plain = (reply.status, reply.body, reply.content_type, reply.headers)
+        self._entries[key] = (self._monotonic() + ttl_s, plain, size)
         self._bytes += size
         while len(self._entries) > self._max_entries or self._bytes > self._max_bytes:
             _, (_, _, dropped) = self._entries.popitem(last=False)

@@ -10,7 +10,10 @@ batch is stored whole or not at all.  Reads go through the SQLAlchemy engine as 
 from __future__ import annotations
 
 import asyncio
+import functools
+import logging
 import sqlite3
+import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC
@@ -23,6 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from panjereh.audit.records import AuditRecord, Outcome
 from panjereh.storage.engine import StorageError
 from panjereh.storage.tables import audit_records
+
+log = logging.getLogger(__name__)
 
 COLUMNS = (
     "exchange_id",
@@ -43,10 +48,18 @@ COLUMNS = (
     "cached",
     "provider_ms",
 )
-_SQLITE_INSERT = (
-    f"INSERT INTO audit_records ({', '.join(COLUMNS)}) "  # noqa: S608 - constant column names
-    f"VALUES ({', '.join('?' for _ in COLUMNS)})"
-)
+_CHUNKS = (256, 64, 16, 4, 1)  # rows per INSERT: a handful of statements, each prepared once
+
+
+@functools.cache
+def _sqlite_insert(rows: int) -> str:
+    """``INSERT ... VALUES (?, ...), (?, ...)`` for ``rows`` rows (17 parameters each; SQLite
+    takes up to 32,766)."""
+    one = f"({', '.join('?' for _ in COLUMNS)})"
+    return (
+        f"INSERT INTO audit_records ({', '.join(COLUMNS)}) "  # noqa: S608 - constant names
+        f"VALUES {', '.join(one for _ in range(rows))}"
+    )
 
 
 def _row(r: AuditRecord, created_at: Any) -> tuple[Any, ...]:
@@ -78,12 +91,23 @@ class _Appender(Protocol):
 
 
 class _SqliteAppender:
-    """One thread, one connection, one transaction per batch."""
+    """One thread, one connection, one transaction per batch; checkpoints off that path.
 
-    def __init__(self, path: str) -> None:
+    SQLite's automatic WAL checkpoint runs inside the commit that crosses its threshold, so
+    every ~1,000 pages one batch (and every inquiry waiting on it) would also wait for pages
+    to be copied into the database file and fsynced: the exchange's p99.  The writer's
+    connection turns it off, and a second thread with its own connection runs a PASSIVE
+    checkpoint (it never blocks the writer) every ``checkpoint_seconds`` while records come.
+    """
+
+    def __init__(self, path: str, *, checkpoint_seconds: float = 0.1) -> None:
         self._path = path
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit-sqlite")
         self._conn: sqlite3.Connection | None = None
+        self._checkpoint_seconds = checkpoint_seconds
+        self._written = threading.Event()  # set by each batch, cleared by each checkpoint
+        self._stopping = threading.Event()
+        self._checkpointer: threading.Thread | None = None
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -91,18 +115,56 @@ class _SqliteAppender:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA busy_timeout=30000")
+            if self._path != ":memory:":
+                conn.execute("PRAGMA wal_autocheckpoint=0")
+                self._start_checkpointer()
             self._conn = conn
         return self._conn
+
+    def _start_checkpointer(self) -> None:
+        if self._checkpointer is None:
+            self._checkpointer = threading.Thread(
+                target=self._checkpoint_forever, name="audit-sqlite-checkpoint", daemon=True
+            )
+            self._checkpointer.start()
+
+    def _checkpoint_forever(self) -> None:
+        conn = sqlite3.connect(self._path, timeout=30, isolation_level=None)
+        try:
+            conn.execute("PRAGMA busy_timeout=30000")
+            while not self._stopping.wait(self._checkpoint_seconds):
+                if self._written.is_set():
+                    self._written.clear()
+                    self._checkpoint(conn)
+            self._checkpoint(conn)
+        finally:
+            conn.close()
+
+    @staticmethod
+    def _checkpoint(conn: sqlite3.Connection) -> None:
+        try:
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.Error as exc:  # the next round tries again; the records are in the WAL
+            log.warning("audit WAL checkpoint failed: %s", exc.__class__.__name__)
 
     def _write(self, rows: list[tuple[Any, ...]]) -> None:
         conn = self._connection()
         conn.execute("BEGIN IMMEDIATE")
         try:
-            conn.executemany(_SQLITE_INSERT, rows)
+            # Multi-row INSERTs of a few fixed sizes, not executemany: executemany runs one
+            # sqlite3_step per row and takes the GIL back after each, so under load the writer
+            # thread queued for the GIL behind the event loop once per record.
+            at = 0
+            while at < len(rows):
+                size = next(n for n in _CHUNKS if n <= len(rows) - at)
+                chunk = rows[at : at + size]
+                conn.execute(_sqlite_insert(size), [value for row in chunk for value in row])
+                at += size
         except BaseException:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+        self._written.set()
 
     async def append(self, records: Sequence[AuditRecord]) -> None:
         # SQLAlchemy's SQLite format for a UTC column: naive ISO text with microseconds.
@@ -121,6 +183,10 @@ class _SqliteAppender:
             raise StorageError(f"audit batch not stored: {exc.__class__.__name__}") from exc
 
     def _close(self) -> None:
+        self._stopping.set()
+        if self._checkpointer is not None:
+            self._checkpointer.join()
+            self._checkpointer = None
         if self._conn is not None:
             self._conn.close()
             self._conn = None

@@ -23,7 +23,7 @@ from panjereh.web import exchange_meta, health
 from panjereh.web.api.app import create_api
 from panjereh.web.operator.routes import routes as operator_routes
 from panjereh.web.portal import views as portal
-from panjereh.web.runtime import Runtime
+from panjereh.web.runtime import Runtime, freeze_startup_heap
 
 STATIC = Path(__file__).parent / "portal" / "static"
 
@@ -46,12 +46,18 @@ class PanjerehApp:
         await self.web(scope, receive, send)
 
 
-def create_app(settings: Settings, *, clock: Clock | None = None) -> PanjerehApp:
+def create_app(
+    settings: Settings, *, clock: Clock | None = None, serving: bool = False
+) -> PanjerehApp:
+    """The whole application; ``serving`` for the process of `panjereh serve` (its start-up
+    heap is then frozen out of the garbage collector's view, see `freeze_startup_heap`)."""
     runtime = Runtime.build(settings, clock=clock or SystemClock(), pepper=resolve_pepper(settings))
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await runtime.start()
+        if serving:
+            freeze_startup_heap()
         try:
             yield
         finally:
@@ -81,7 +87,7 @@ def app_from_environment() -> PanjerehApp:
     """The app of one worker of ``panjereh serve --workers N``: uvicorn calls this factory
     (``panjereh.web.app:app_from_environment``) in every worker process, and the settings come
     from the environment the command prepared."""
-    return create_app(load_settings())
+    return create_app(load_settings(), serving=True)
 
 
 async def _not_found(_request: object, _exc: Exception) -> JSONResponse:

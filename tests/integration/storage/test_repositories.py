@@ -135,3 +135,34 @@ async def test_a_batch_with_a_duplicate_is_stored_not_at_all(store: SqlAuditStor
     with pytest.raises(StorageError, match="audit batch not stored"):
         await store.append([_record(2), _record(3), _record(1)])
     assert await store.count() == 1
+
+
+async def test_sqlite_audit_checkpoints_run_beside_the_writer_not_inside_its_commits(
+    engine: AsyncEngine,
+) -> None:
+    """The writer's connection never checkpoints (wal_autocheckpoint=0), so no batch waits
+    for a checkpoint, however large the WAL grows; the checkpoint thread copies it into the
+    database (here only at close: its interval is longer than the test)."""
+    if engine.url.get_backend_name() != "sqlite":
+        pytest.skip("SQLite's WAL")
+    from pathlib import Path
+
+    from panjereh.storage.audit_repo import _SqliteAppender
+
+    assert engine.url.database is not None
+    database = Path(engine.url.database)
+    wal = database.with_name(database.name + "-wal")
+    appender = _SqliteAppender(str(database), checkpoint_seconds=3600)
+    try:
+        await appender.append([_record(0)])
+        size_before = database.stat().st_size
+        for batch in range(1, 100):
+            await appender.append([_record(batch * 100 + n) for n in range(100)])
+        # SQLite's default would have checkpointed at 1,000 pages of WAL.
+        assert wal.stat().st_size > 1000 * 4096
+        assert database.stat().st_size == size_before
+    finally:
+        await appender.close()
+    assert appender._checkpointer is None
+    assert database.stat().st_size > size_before  # the checkpoint thread's last round
+    assert await SqlAuditStore(engine).count() == 9901

@@ -82,3 +82,54 @@ async def test_stop_writes_what_was_queued() -> None:
     await asyncio.gather(*pending)
     assert sum(len(b) for b in store.batches) == 5
     assert not writer.healthy
+
+
+class InstantStore:
+    """Commits take no time: without a commit delay, records arriving apart commit apart."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[str]] = []
+
+    async def append(self, records: Sequence[AuditRecord]) -> None:
+        self.batches.append([r.exchange_id for r in records])
+
+
+async def _staggered(writer: AuditWriter, count: int, gap: float) -> None:
+    async def one(n: int) -> None:
+        await asyncio.sleep(n * gap)
+        await writer.record(record(n))
+
+    await asyncio.gather(*(one(n) for n in range(count)))
+
+
+async def test_with_inquiries_in_flight_the_writer_waits_for_their_records() -> None:
+    """Three inquiries in flight, their records 2 ms apart: one commit, not three."""
+    store = InstantStore()
+    writer = AuditWriter(store, commit_delay=0.05, siblings=lambda: 3)
+    writer.start()
+    await _staggered(writer, 3, 0.002)
+    await writer.stop()
+    assert store.batches == [["0", "1", "2"]]
+
+
+async def test_without_a_delay_or_siblings_each_record_commits_at_once() -> None:
+    for writer_args in ({"commit_delay": 0.0, "siblings": lambda: 3}, {"commit_delay": 0.05}):
+        store = InstantStore()
+        writer = AuditWriter(store, **writer_args)
+        writer.start()
+        await _staggered(writer, 3, 0.01)
+        await writer.stop()
+        assert store.batches == [["0"], ["1"], ["2"]]
+
+
+async def test_an_inquiry_alone_in_flight_is_not_delayed() -> None:
+    """A batch already holding every inquiry in flight commits at once."""
+    store = InstantStore()
+    writer = AuditWriter(store, commit_delay=5.0, siblings=lambda: 1)
+    writer.start()
+    started = asyncio.get_running_loop().time()
+    await writer.record(record(0))
+    waited = asyncio.get_running_loop().time() - started
+    await writer.stop()
+    assert store.batches == [["0"]]
+    assert waited < 5.0  # the delay (5 s) was not taken
