@@ -84,6 +84,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--quiet-wait", type=float, default=30.0, help="at most, seconds")
     parser.add_argument("--no-write", action="store_true", help="print; leave bench/results")
+    parser.add_argument(
+        "--setting",
+        action="append",
+        default=[],
+        metavar="PANJEREH_NAME=VALUE",
+        help="a setting for the exchange (repeatable), e.g. PANJEREH_AUDIT_COMMIT_DELAY_MS=0",
+    )
     return parser.parse_args(argv)
 
 
@@ -164,6 +171,11 @@ class Run:
             PANJEREH_PORT=str(port),
             PANJEREH_LOG_LEVEL="warning",
         )
+        for setting in self.args.setting:
+            name, sep, value = setting.partition("=")
+            if not sep or not name.startswith("PANJEREH_"):
+                raise SystemExit(f"--setting {setting!r}: give PANJEREH_NAME=VALUE")
+            env[name] = value
         return env
 
     # -- set-up ---------------------------------------------------------------------------

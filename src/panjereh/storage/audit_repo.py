@@ -1,8 +1,8 @@
 """The audit store: batched inserts of audit records, and the reads tests and views need.
 
 Appends are the hot path of the whole exchange (one row per inquiry, thousands a second), so
-they skip SQLAlchemy: on SQLite a dedicated thread with its own ``sqlite3`` connection runs one
-``executemany`` of plain tuples per batch inside one transaction (``synchronous=FULL``); on
+they skip SQLAlchemy: on SQLite a dedicated thread with its own ``sqlite3`` connection runs a few
+multi-row INSERTs per batch inside one transaction (``synchronous=FULL``); on
 PostgreSQL one ``COPY`` per batch over an asyncpg connection.  Both are one transaction: a
 batch is stored whole or not at all.  Reads go through the SQLAlchemy engine as usual.
 """
