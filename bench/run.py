@@ -6,7 +6,7 @@ import runpy
 import sys
 from pathlib import Path
 
-BENCHMARKS = ["hotpath.py", "resilience.py", "signatures.py", "exchange.py"]
+BENCHMARKS = ["hotpath.py", "resilience.py", "signatures.py", "provider_client.py", "exchange.py"]
 
 
 def main() -> None:

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import nacl.bindings
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from http_message_signatures import (
     HTTPMessageSigner,
@@ -190,9 +191,17 @@ def raw(key: Ed25519PrivateKey, n: int) -> tuple[dict[str, tuple[Action, int]], 
     ).encode()
     signature = key.sign(base)
     public = key.public_key()
+    _, secret = nacl.bindings.crypto_sign_seed_keypair(key.private_bytes_raw())
+    public_raw = public.public_bytes_raw()
     actions: dict[str, tuple[Action, int]] = {
         "raw_ed25519_sign": (lambda: key.sign(base), n),
         "raw_ed25519_verify": (lambda: public.verify(signature, base), n),
+        # the primitive our profile calls (docs/adr/0005-exchange-hot-path.md)
+        "raw_libsodium_sign": (lambda: nacl.bindings.crypto_sign(base, secret), n),
+        "raw_libsodium_verify": (
+            lambda: nacl.bindings.crypto_sign_open(signature + base, public_raw),
+            n,
+        ),
     }
     return actions, len(base)
 
@@ -204,7 +213,8 @@ def main(n: int = 2000) -> dict[str, float]:
     results = measure(floor | ours(key, exchange_key, n) | library(key, exchange_key, n // 4))
     for operation in ("sign", "verify"):
         for side in ("ours", "library"):
-            extra = results[f"{side}_request_{operation}"] - results[f"raw_ed25519_{operation}"]
+            floor_name = "raw_libsodium" if side == "ours" else "raw_ed25519"
+            extra = results[f"{side}_request_{operation}"] - results[f"{floor_name}_{operation}"]
             results[f"{side}_request_{operation}_over_raw"] = round(extra, 1)
     report = {
         "unit": "microseconds per operation (median of 3 interleaved runs), one process",
