@@ -29,7 +29,6 @@ from tests.integration.exchange.harness import (
     UNGRANTED,
     Platform,
     Provider,
-    capturing_provider,
     prepare_database,
     running,
     signed_headers,
@@ -45,24 +44,6 @@ async def platform(
 ) -> AsyncIterator[Platform]:
     await prepare_database(database_url, sqlite_template)
     async with running(database_url, tmp_path / "var") as platform:
-        yield platform
-
-
-@pytest.fixture
-async def provider() -> AsyncIterator[Provider]:
-    async with capturing_provider() as provider:
-        yield provider
-
-
-@pytest.fixture
-async def sqlite_platform(
-    sqlite_template: Path, tmp_path: Path, provider: Provider
-) -> AsyncIterator[Platform]:
-    """The platform with civil-registry.person.v1 answered by the capturing provider."""
-    url = f"sqlite+aiosqlite:///{tmp_path / 'exchange.db'}"
-    await prepare_database(url, sqlite_template)
-    async with running(url, tmp_path / "var") as platform:
-        await platform.set_service(PERSON_ID, endpoint_url=provider.url)
         yield platform
 
 
