@@ -1,0 +1,81 @@
+"""The canonical bytes of an audit record, and the hash chain that links a shard's records.
+
+Every writer process appends to its own chain (a *shard*); each record carries its shard, its
+sequence number in that shard (1, 2, 3, ... without gaps) and
+
+    record_hash = SHA-256(previous record_hash || canonical bytes)
+
+with 32 zero bytes before a shard's first record.  Changing, deleting, inserting or reordering
+any record changes every later hash of its shard; signed checkpoints (docs/audit-log.md) pin
+the heads, so a rewritten chain is caught even by someone who can write to the database.
+
+The canonical bytes (version 1) are the compact JSON array, UTF-8, of exactly these values in
+this order (docs/audit-log.md has a worked example)::
+
+    ["panjereh.audit/1", shard, seq, exchange_id, created_at, consumer, service_id, purpose,
+     subject_hash, outcome, status_code, error_type, duration_us, request_hash, response_hash,
+     request_id, auth_method, replay_of, cached, provider_us]
+
+- ``created_at``: UTC, ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (always six fraction digits);
+- ``duration_us`` and ``provider_us``: the durations in whole microseconds (the records keep
+  milliseconds with three decimals), so no float formatting is ever part of a hash;
+- absent values are ``null``; ``cached`` is ``true`` or ``false``; strings as JSON strings
+  with no escaping beyond what JSON requires (orjson's output, which any JSON encoder with
+  ``ensure_ascii`` off and no spaces reproduces for these types).
+
+A verifier needs nothing else: the record as stored, and the previous record's hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC
+
+import orjson
+
+from panjereh.audit.records import AuditRecord
+
+FORMAT = "panjereh.audit/1"
+GENESIS = bytes(32)  # the "previous hash" of every shard's first record
+
+
+def _microseconds(milliseconds: float | None) -> int | None:
+    return None if milliseconds is None else round(milliseconds * 1000)
+
+
+def canonical_bytes(record: AuditRecord, shard: str, seq: int) -> bytes:
+    """The bytes a record's hash covers (module docstring: format version 1)."""
+    created = record.created_at
+    if created.utcoffset() is None:
+        raise ValueError("an audit record's time must be timezone-aware")
+    return orjson.dumps(
+        [
+            FORMAT,
+            shard,
+            seq,
+            record.exchange_id,
+            created.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            record.consumer,
+            record.service_id,
+            record.purpose,
+            record.subject_hash,
+            record.outcome.value,
+            record.status_code,
+            record.error_type,
+            _microseconds(record.duration_ms),
+            record.request_hash,
+            record.response_hash,
+            record.request_id,
+            record.auth_method,
+            record.replay_of,
+            record.cached,
+            _microseconds(record.provider_ms),
+        ]
+    )
+
+
+def chain_hash(previous: bytes, canonical: bytes) -> bytes:
+    """A record's hash: SHA-256 over the previous record's hash and its canonical bytes."""
+    if len(previous) != 32:
+        raise ValueError("a previous hash is 32 bytes")
+    return hashlib.sha256(previous + canonical).digest()
