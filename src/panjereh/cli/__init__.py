@@ -12,6 +12,7 @@ import click
 import orjson
 
 from panjereh import __version__
+from panjereh.cli.audit import audit
 from panjereh.cli.common import UserError
 from panjereh.cli.exchange import exchange
 from panjereh.cli.registry import registry
@@ -270,5 +271,6 @@ def main(argv: list[str] | None = None) -> None:
 
 
 cli.add_command(exchange)
+cli.add_command(audit)
 cli.add_command(registry)
 cli.add_command(user)

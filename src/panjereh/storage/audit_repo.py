@@ -12,20 +12,25 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import os
+import socket
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import asyncpg
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from panjereh.audit.chain import GENESIS, canonical_bytes, chain_hash
 from panjereh.audit.records import AuditRecord, Outcome
+from panjereh.audit.verify import StoredRecord
+from panjereh.domain.ids import IdMaker
 from panjereh.storage.engine import StorageError
-from panjereh.storage.tables import audit_records
+from panjereh.storage.tables import audit_records, audit_shards
 
 log = logging.getLogger(__name__)
 
@@ -47,13 +52,18 @@ COLUMNS = (
     "replay_of",
     "cached",
     "provider_ms",
+    "shard",
+    "seq",
+    "record_hash",
 )
+_SQLITE_SHARD = "INSERT INTO audit_shards (id, started_at, host, pid) VALUES (?, ?, ?, ?)"
+_POSTGRES_SHARD = "INSERT INTO audit_shards (id, started_at, host, pid) VALUES ($1, $2, $3, $4)"
 _CHUNKS = (256, 64, 16, 4, 1)  # rows per INSERT: a handful of statements, each prepared once
 
 
 @functools.cache
 def _sqlite_insert(rows: int) -> str:
-    """``INSERT ... VALUES (?, ...), (?, ...)`` for ``rows`` rows (17 parameters each; SQLite
+    """``INSERT ... VALUES (?, ...), (?, ...)`` for ``rows`` rows (20 parameters each; SQLite
     takes up to 32,766)."""
     one = f"({', '.join('?' for _ in COLUMNS)})"
     return (
@@ -62,7 +72,7 @@ def _sqlite_insert(rows: int) -> str:
     )
 
 
-def _row(r: AuditRecord, created_at: Any) -> tuple[Any, ...]:
+def _row(r: AuditRecord, created_at: Any, shard: str, seq: int, digest: str) -> tuple[Any, ...]:
     return (
         r.exchange_id,
         created_at,
@@ -81,7 +91,48 @@ def _row(r: AuditRecord, created_at: Any) -> tuple[Any, ...]:
         r.replay_of,
         r.cached,
         r.provider_ms,
+        shard,
+        seq,
+        digest,
     )
+
+
+class _Chain:
+    """This writer's shard (docs/audit-log.md): its id and the last sequence number and head
+    hash committed.  A batch is linked first and advanced only once it is stored, so a batch
+    that failed leaves no gap and no dangling hash."""
+
+    def __init__(self) -> None:
+        self.shard = _SHARD_IDS()
+        self.started_at = datetime.now(UTC)
+        self.seq = 0
+        self.head = GENESIS
+        self.registered = False  # its audit_shards row is written with its first batch
+
+    def link(self, records: Sequence[AuditRecord]) -> tuple[list[tuple[int, str]], int, bytes]:
+        seq, head, links = self.seq, self.head, []
+        for record in records:
+            seq += 1
+            head = chain_hash(head, canonical_bytes(record, self.shard, seq))
+            links.append((seq, head.hex()))
+        return links, seq, head
+
+    def advance(self, seq: int, head: bytes) -> None:
+        self.seq, self.head, self.registered = seq, head, True
+
+    def shard_row(self, started_at: Any) -> tuple[Any, ...] | None:
+        if self.registered:
+            return None
+        return (self.shard, started_at, socket.gethostname()[:120], os.getpid())
+
+
+_SHARD_IDS = IdMaker()
+_NOT_RECORD_FIELDS = frozenset({"id", "shard", "seq", "record_hash"})  # the store's columns
+
+
+def _sqlite_time(moment: datetime) -> str:
+    # SQLAlchemy's SQLite format for a UTC column: naive ISO text with microseconds.
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
 class _Appender(Protocol):
@@ -102,6 +153,7 @@ class _SqliteAppender:
 
     def __init__(self, path: str, *, checkpoint_seconds: float = 0.1) -> None:
         self._path = path
+        self._chain = _Chain()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit-sqlite")
         self._conn: sqlite3.Connection | None = None
         self._checkpoint_seconds = checkpoint_seconds
@@ -147,10 +199,12 @@ class _SqliteAppender:
         except sqlite3.Error as exc:  # the next round tries again; the records are in the WAL
             log.warning("audit WAL checkpoint failed: %s", exc.__class__.__name__)
 
-    def _write(self, rows: list[tuple[Any, ...]]) -> None:
+    def _write(self, rows: list[tuple[Any, ...]], shard: tuple[Any, ...] | None) -> None:
         conn = self._connection()
         conn.execute("BEGIN IMMEDIATE")
         try:
+            if shard is not None:
+                conn.execute(_SQLITE_SHARD, shard)
             # Multi-row INSERTs of a few fixed sizes, not executemany: executemany runs one
             # sqlite3_step per row and takes the GIL back after each, so under load the writer
             # thread queued for the GIL behind the event loop once per record.
@@ -167,20 +221,19 @@ class _SqliteAppender:
         self._written.set()
 
     async def append(self, records: Sequence[AuditRecord]) -> None:
-        # SQLAlchemy's SQLite format for a UTC column: naive ISO text with microseconds.
+        chain = self._chain
+        links, seq, head = chain.link(records)
         rows = [
-            _row(
-                r,
-                r.created_at.astimezone(UTC)
-                .replace(tzinfo=None)
-                .isoformat(sep=" ", timespec="microseconds"),
-            )
-            for r in records
+            _row(r, _sqlite_time(r.created_at), chain.shard, n, digest)
+            for r, (n, digest) in zip(records, links, strict=True)
         ]
+        shard = chain.shard_row(_sqlite_time(chain.started_at))
+        loop = asyncio.get_running_loop()
         try:
-            await asyncio.get_running_loop().run_in_executor(self._executor, self._write, rows)
+            await loop.run_in_executor(self._executor, self._write, rows, shard)
         except sqlite3.Error as exc:
             raise StorageError(f"audit batch not stored: {exc.__class__.__name__}") from exc
+        chain.advance(seq, head)
 
     def _close(self) -> None:
         self._stopping.set()
@@ -202,16 +255,29 @@ class _PostgresAppender:
     def __init__(self, dsn: str) -> None:
         self._dsn = dsn
         self._conn: Any = None
+        self._chain = _Chain()
 
     async def append(self, records: Sequence[AuditRecord]) -> None:
-        rows = [_row(r, r.created_at) for r in records]
-        if self._conn is None or self._conn.is_closed():
-            self._conn = await asyncpg.connect(self._dsn, timeout=10)
+        chain = self._chain
+        links, seq, head = chain.link(records)
+        rows = [
+            _row(r, r.created_at, chain.shard, n, digest)
+            for r, (n, digest) in zip(records, links, strict=True)
+        ]
+        shard = chain.shard_row(chain.started_at)
         try:
-            await self._conn.copy_records_to_table("audit_records", records=rows, columns=COLUMNS)
+            if self._conn is None or self._conn.is_closed():
+                self._conn = await asyncpg.connect(self._dsn, timeout=10)
+            async with self._conn.transaction():
+                if shard is not None:
+                    await self._conn.execute(_POSTGRES_SHARD, *shard)
+                await self._conn.copy_records_to_table(
+                    "audit_records", records=rows, columns=COLUMNS
+                )
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             await self._drop()
             raise StorageError(f"audit batch not stored: {exc.__class__.__name__}") from exc
+        chain.advance(seq, head)
 
     async def _drop(self) -> None:
         conn, self._conn = self._conn, None
@@ -258,9 +324,28 @@ class SqlAuditStore:
             )
         if row is None:
             return None
-        values = {key: row[key] for key in row if key != "id"}
+        values = {key: row[key] for key in row if key not in _NOT_RECORD_FIELDS}
         values["outcome"] = Outcome(values["outcome"])
         return AuditRecord(**values)
+
+    async def stored_records(self) -> AsyncIterator[StoredRecord]:
+        """Every record with its place in the chains, ordered by shard and sequence (records
+        without one, if any, come together), streamed: the log may not fit in memory."""
+        columns = audit_records.c
+        query = select(audit_records).order_by(columns.shard, columns.seq, columns.id)
+        async with self._engine.connect() as conn:
+            result = await conn.stream(query.execution_options(yield_per=5000))
+            async for row in result.mappings():
+                values = {key: row[key] for key in row if key not in _NOT_RECORD_FIELDS}
+                values["outcome"] = Outcome(values["outcome"])
+                values["cached"] = bool(values["cached"])
+                yield StoredRecord(
+                    AuditRecord(**values), row["shard"], row["seq"], row["record_hash"], row["id"]
+                )
+
+    async def registered_shards(self) -> list[str]:
+        async with self._engine.connect() as conn:
+            return list((await conn.execute(select(audit_shards.c.id))).scalars())
 
     async def count(self) -> int:
         async with self._engine.connect() as conn:

@@ -264,6 +264,22 @@ audit_records = Table(
     Column("replay_of", String(36), nullable=True),
     Column("cached", Boolean, nullable=False, server_default=false()),
     Column("provider_ms", Float, nullable=True),
+    # The chain (docs/audit-log.md): the writer's shard, the record's number in it, and
+    # SHA-256(previous record_hash || canonical bytes) in hex.
+    Column("shard", String(40), nullable=True),
+    Column("seq", BigInteger, nullable=True),
+    Column("record_hash", String(64), nullable=True),
+    UniqueConstraint("shard", "seq"),
     Index("ix_audit_records_service_created", "service_id", "created_at"),
     Index("ix_audit_records_subject_created", "subject_hash", "created_at"),
+)
+
+# One row per audit chain: each writer process starts its own when it first writes.
+audit_shards = Table(
+    "audit_shards",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("host", String(120), nullable=False),
+    Column("pid", Integer, nullable=False),
 )

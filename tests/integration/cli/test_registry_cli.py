@@ -2,61 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from panjereh.cli import main
 from panjereh.storage.events_repo import events_for
 from panjereh.storage.registry_repo import load_snapshot
+from tests.integration.cli.runner import Cli
 from tests.unit.interchange.test_yaml_io import VALID
 
 CHANGE = ["--actor", "maryam", "--reason", "onboarding"]
-
-
-@dataclass
-class Outcome:
-    code: int
-    out: str
-    err: str
-
-
-class Cli:
-    """Runs the real command in a thread (it starts its own event loop), capturing output."""
-
-    def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
-        self._capsys = capsys
-
-    async def __call__(self, *args: str) -> Outcome:
-        self._capsys.readouterr()
-
-        def call() -> int:
-            try:
-                main(list(args))
-            except SystemExit as exit_:
-                return int(exit_.code or 0)
-            return 0
-
-        code = await asyncio.to_thread(call)
-        captured = self._capsys.readouterr()
-        return Outcome(code, captured.out, captured.err)
-
-
-@pytest.fixture
-def cli(
-    engine: AsyncEngine,
-    database_url: str,
-    data_dir: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Cli:
-    monkeypatch.setenv("PANJEREH_DATABASE_URL", database_url)
-    monkeypatch.setenv("PANJEREH_DATA_DIR", str(data_dir))
-    monkeypatch.setenv("PANJEREH_ENV", "development")
-    return Cli(capsys)
 
 
 def _write(tmp_path: Path, text: str) -> str:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -138,15 +141,23 @@ async def test_a_batch_with_a_duplicate_is_stored_not_at_all(store: SqlAuditStor
 
 
 async def test_sqlite_audit_checkpoints_run_beside_the_writer_not_inside_its_commits(
-    engine: AsyncEngine,
+    tmp_path: Path,
 ) -> None:
     """The writer's connection never checkpoints (wal_autocheckpoint=0), so no batch waits
     for a checkpoint, however large the WAL grows; the checkpoint thread copies it into the
     database (here only at close: its interval is longer than the test)."""
-    if engine.url.get_backend_name() != "sqlite":
-        pytest.skip("SQLite's WAL")
-    from pathlib import Path
+    from panjereh.storage.engine import create_engine
+    from panjereh.storage.migrate import upgrade
 
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'wal.db'}")
+    try:
+        await upgrade(engine)
+        await _checkpoints_beside_the_writer(engine)
+    finally:
+        await engine.dispose()
+
+
+async def _checkpoints_beside_the_writer(engine: AsyncEngine) -> None:
     from panjereh.storage.audit_repo import _SqliteAppender
 
     assert engine.url.database is not None
@@ -166,3 +177,53 @@ async def test_sqlite_audit_checkpoints_run_beside_the_writer_not_inside_its_com
     assert appender._checkpointer is None
     assert database.stat().st_size > size_before  # the checkpoint thread's last round
     assert await SqlAuditStore(engine).count() == 9901
+
+
+async def _chain_rows(engine: AsyncEngine) -> list[Any]:
+    from panjereh.storage.tables import audit_records
+
+    async with engine.connect() as conn:
+        result = await conn.execute(select(audit_records).order_by(audit_records.c.id))
+        return list(result.mappings().all())
+
+
+async def test_each_stored_batch_continues_the_writers_chain_without_gaps(
+    store: SqlAuditStore, engine: AsyncEngine
+) -> None:
+    """Sequence numbers 1, 2, 3, ... in one shard, each hash over the previous one and the
+    record's canonical bytes; a batch that failed as a whole leaves no gap."""
+    from panjereh.audit.chain import GENESIS, canonical_bytes, chain_hash
+    from panjereh.storage.tables import audit_shards
+
+    await store.append([_record(n) for n in range(3)])
+    with pytest.raises(StorageError):
+        await store.append([_record(10), _record(1)])  # a duplicate: nothing of it is kept
+    await store.append([_record(n) for n in range(3, 5)])
+    rows = await _chain_rows(engine)
+    assert [row["exchange_id"] for row in rows] == [_record(n).exchange_id for n in range(5)]
+    shard = rows[0]["shard"]
+    assert [(row["shard"], row["seq"]) for row in rows] == [(shard, n) for n in range(1, 6)]
+    head = GENESIS
+    for n, row in enumerate(rows):
+        head = chain_hash(head, canonical_bytes(_record(n), shard, n + 1))
+        assert row["record_hash"] == head.hex()
+    async with engine.connect() as conn:
+        shards = (await conn.execute(select(audit_shards))).mappings().all()
+    assert [s["id"] for s in shards] == [shard]
+    assert shards[0]["pid"] == os.getpid()
+
+
+async def test_two_writers_keep_two_chains(engine: AsyncEngine) -> None:
+    first, second = SqlAuditStore(engine), SqlAuditStore(engine)
+    try:
+        await first.append([_record(1)])
+        await second.append([_record(2)])
+        await first.append([_record(3)])
+    finally:
+        await first.close()
+        await second.close()
+    rows = await _chain_rows(engine)
+    by_shard: dict[str, list[int]] = {}
+    for row in rows:
+        by_shard.setdefault(row["shard"], []).append(row["seq"])
+    assert sorted(by_shard.values()) == [[1], [1, 2]]
