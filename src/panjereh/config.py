@@ -122,6 +122,12 @@ class Settings(BaseSettings):
             "before committing a smaller batch (0: commit at once)."
         ),
     )
+    audit_checkpoint_seconds: float = Field(
+        default=60.0,
+        ge=1,
+        le=86_400,
+        description="How often a signed audit checkpoint is made while records come in.",
+    )
     usage_flush_seconds: float = Field(
         default=60.0,
         gt=0,

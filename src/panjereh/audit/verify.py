@@ -28,6 +28,13 @@ class Problem(StrEnum):
     UNCHAINED = "unchained"  # a record without shard or sequence (inserted around the writer)
     UNKNOWN_SHARD = "unknown-shard"  # records of a shard no writer registered
     EMPTY_SHARD = "empty-shard"  # a registered shard without any record: all of it deleted
+    # Against the signed checkpoints:
+    BAD_SIGNATURE = "bad-signature"  # a checkpoint the exchange's published keys did not sign
+    CHECKPOINT_CHAIN = "checkpoint-chain"  # a checkpoint that does not follow the one before
+    TRUNCATED = "truncated"  # a head a checkpoint pinned is gone: records at the end deleted
+    REWRITTEN = "rewritten"  # a pinned head has another hash now: the chain was rewritten
+    MERKLE = "merkle"  # the records a checkpoint covers no longer give its Merkle root
+    CHECKPOINT_COPY = "checkpoint-copy"  # the log's checkpoint differs from the copy kept
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +55,8 @@ class Finding:
     detail: str
 
     def line(self) -> str:
+        if self.shard is None and self.seq is None and self.exchange_id is None:
+            return f"{self.problem.value}: {self.detail}"
         where = f"shard {self.shard}" if self.shard else "no shard"
         if self.seq is not None:
             where += f", #{self.seq}"

@@ -1,52 +1,120 @@
-"""`panjereh audit ...`: checking the audit log's chains (docs/audit-log.md)."""
+"""`panjereh audit ...`: verifying the audit log, and its signed checkpoints
+(docs/audit-log.md)."""
 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import click
+import orjson
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy.exc import SQLAlchemyError
 
+from panjereh.audit.checkpoints import Checkpoint
 from panjereh.audit.verify import ChainVerifier, Finding, Summary
 from panjereh.cli.common import UserError
 from panjereh.cli.common import settings as load
+from panjereh.config import Settings
+from panjereh.domain.clock import SystemClock
 from panjereh.storage.audit_repo import SqlAuditStore
+from panjereh.storage.checkpoints_repo import (
+    CheckpointStore,
+    compare_copies,
+    create_checkpoint,
+    verify_checkpoints,
+)
 from panjereh.storage.engine import StorageError, create_engine
+from panjereh.web.runtime import exchange_keys
 
 SHOWN = 50  # findings printed in full; the rest are counted
 
 
 @click.group()
 def audit() -> None:
-    """The audit log: verify its chains."""
+    """The audit log: verify it; make and export its signed checkpoints."""
 
 
 @audit.command("verify")
-def verify_command() -> None:
-    """Recompute every shard's chain from the stored records; name the first record of each
-    break (altered, deleted, inserted or moved records). Exit status 1 if anything is wrong.
+@click.option(
+    "--checkpoints",
+    "copy",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="a copy of the published checkpoints (from `panjereh audit checkpoints` or "
+    "GET /api/v1/audit/checkpoints) kept outside the database",
+)
+def verify_command(copy: Path | None) -> None:
+    """Recompute every shard's chain and check every signed checkpoint against the records.
 
-    Without published checkpoints a cut-off tail cannot be told from a shorter log; the
-    checkpoints that pin each shard's head come with the rest of issue 5.
+    Names each record altered, deleted, inserted or moved; a tail cut off or a chain rewritten
+    after a checkpoint; checkpoints not signed by the exchange's published keys; and, with
+    --checkpoints, every checkpoint the log no longer holds as it was. Exit status 1 if
+    anything is wrong.
     """
     settings = load()
-    findings, summary = asyncio.run(_verify(settings.effective_database_url))
+    kept = _read_copy(copy) if copy is not None else None
+    findings, summary, checked = asyncio.run(_verify(settings, kept))
     for finding in findings[:SHOWN]:
         click.echo(finding.line())
     if len(findings) > SHOWN:
         click.echo(f"... and {len(findings) - SHOWN} more")
-    heads = summary.heads or {}
     click.echo(
-        f"{summary.records} records in {summary.shards} shards checked; {len(findings)} problems"
+        f"{summary.records} records in {summary.shards} shards and {checked} checkpoints "
+        f"checked; {len(findings)} problems"
     )
-    for shard, (seq, head) in sorted(heads.items()):
+    for shard, (seq, head) in sorted((summary.heads or {}).items()):
         click.echo(f"  shard {shard}: last #{seq}, head {head}")
     if findings:
         raise SystemExit(1)
 
 
-async def _verify(url: str) -> tuple[list[Finding], Summary]:
-    engine = create_engine(url)
+@audit.command("checkpoint")
+def checkpoint_command() -> None:
+    """Sign and store a checkpoint now (servers make one every
+    PANJEREH_AUDIT_CHECKPOINT_SECONDS)."""
+    settings = load()
+    made = asyncio.run(_checkpoint(settings))
+    if made is None:
+        click.echo("nothing new since the last checkpoint")
+        return
+    click.echo(f"checkpoint {made.number}: {made.tree_size} records, hash {made.hash}")
+
+
+@audit.command("checkpoints")
+def checkpoints_command() -> None:
+    """Print every checkpoint as published (JSON): keep a copy to verify against later."""
+    settings = load()
+    found = asyncio.run(_all_checkpoints(settings))
+    click.echo(orjson.dumps([c.as_json() for c in found], option=orjson.OPT_INDENT_2).decode())
+
+
+def _read_copy(path: Path) -> list[Checkpoint]:
+    try:
+        document = orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError) as exc:
+        raise UserError(f"{path}: not a JSON file ({exc.__class__.__name__})") from None
+    if not isinstance(document, list):
+        raise UserError(f"{path}: expected a JSON list of checkpoints")
+    try:
+        return [Checkpoint.from_json(item) for item in document]
+    except ValueError as exc:
+        raise UserError(f"{path}: {exc}") from None
+
+
+def _public_keys(settings: Settings) -> dict[str, bytes]:
+    keys = exchange_keys(settings, SystemClock())
+    raw: dict[str, bytes] = {}
+    for key_id in keys.published:
+        public = keys.public_key(key_id)
+        if isinstance(public, Ed25519PublicKey):
+            raw[key_id] = public.public_bytes_raw()
+    return raw
+
+
+async def _verify(
+    settings: Settings, kept: list[Checkpoint] | None
+) -> tuple[list[Finding], Summary, int]:
+    engine = create_engine(settings.effective_database_url)
     store = SqlAuditStore(engine)
     findings: list[Finding] = []
     try:
@@ -54,9 +122,38 @@ async def _verify(url: str) -> tuple[list[Finding], Summary]:
         async for row in store.stored_records():
             findings.extend(checker.feed(row))
         findings.extend(checker.finish())
+        logged = await CheckpointStore(engine).all()
+        keys = _public_keys(settings)
+        if kept is not None:
+            findings.extend(compare_copies(kept, logged))
+        checked = kept if kept is not None else logged
+        findings.extend(await verify_checkpoints(engine, checked, keys.get))
     except (StorageError, SQLAlchemyError) as exc:
         raise UserError(f"cannot read the audit log: {exc.__class__.__name__}") from None
     finally:
         await store.close()
         await engine.dispose()
-    return findings, checker.summary
+    return findings, checker.summary, len(checked)
+
+
+async def _checkpoint(settings: Settings) -> Checkpoint | None:
+    keys = exchange_keys(settings, SystemClock())
+    engine = create_engine(settings.effective_database_url)
+    try:
+        return await create_checkpoint(
+            engine, key_id=keys.active_id, sign=keys.private_key.sign, now=SystemClock().now()
+        )
+    except (StorageError, SQLAlchemyError) as exc:
+        raise UserError(f"cannot write the checkpoint: {exc.__class__.__name__}") from None
+    finally:
+        await engine.dispose()
+
+
+async def _all_checkpoints(settings: Settings) -> list[Checkpoint]:
+    engine = create_engine(settings.effective_database_url)
+    try:
+        return await CheckpointStore(engine).all()
+    except (StorageError, SQLAlchemyError) as exc:
+        raise UserError(f"cannot read the checkpoints: {exc.__class__.__name__}") from None
+    finally:
+        await engine.dispose()

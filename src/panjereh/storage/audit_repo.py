@@ -16,13 +16,13 @@ import os
 import socket
 import sqlite3
 import threading
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import asyncpg
-from sqlalchemy import func, select
+from sqlalchemy import RowMapping, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from panjereh.audit.chain import GENESIS, canonical_bytes, chain_hash
@@ -298,6 +298,14 @@ def _appender(engine: AsyncEngine) -> _Appender:
     return _PostgresAppender(dsn)
 
 
+def record_from_row(row: RowMapping | Mapping[str, Any]) -> AuditRecord:
+    """The record an ``audit_records`` row holds (without the store's own columns)."""
+    values = {key: row[key] for key in row if key not in _NOT_RECORD_FIELDS}
+    values["outcome"] = Outcome(values["outcome"])
+    values["cached"] = bool(values["cached"])
+    return AuditRecord(**values)
+
+
 class SqlAuditStore:
     """Implements `panjereh.audit.writer.AuditStore`: one transaction per batch."""
 
@@ -313,20 +321,9 @@ class SqlAuditStore:
 
     async def by_exchange_id(self, exchange_id: str) -> AuditRecord | None:
         async with self._engine.connect() as conn:
-            row = (
-                (
-                    await conn.execute(
-                        select(audit_records).where(audit_records.c.exchange_id == exchange_id)
-                    )
-                )
-                .mappings()
-                .first()
-            )
-        if row is None:
-            return None
-        values = {key: row[key] for key in row if key not in _NOT_RECORD_FIELDS}
-        values["outcome"] = Outcome(values["outcome"])
-        return AuditRecord(**values)
+            query = select(audit_records).where(audit_records.c.exchange_id == exchange_id)
+            row = (await conn.execute(query)).mappings().first()
+        return None if row is None else record_from_row(row)
 
     async def stored_records(self) -> AsyncIterator[StoredRecord]:
         """Every record with its place in the chains, ordered by shard and sequence (records
@@ -336,11 +333,8 @@ class SqlAuditStore:
         async with self._engine.connect() as conn:
             result = await conn.stream(query.execution_options(yield_per=5000))
             async for row in result.mappings():
-                values = {key: row[key] for key in row if key not in _NOT_RECORD_FIELDS}
-                values["outcome"] = Outcome(values["outcome"])
-                values["cached"] = bool(values["cached"])
                 yield StoredRecord(
-                    AuditRecord(**values), row["shard"], row["seq"], row["record_hash"], row["id"]
+                    record_from_row(row), row["shard"], row["seq"], row["record_hash"], row["id"]
                 )
 
     async def registered_shards(self) -> list[str]:

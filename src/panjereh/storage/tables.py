@@ -274,6 +274,23 @@ audit_records = Table(
     Index("ix_audit_records_subject_created", "subject_hash", "created_at"),
 )
 
+# Signed checkpoints over the audit chains (docs/audit-log.md); `body` is the signed bytes.
+audit_checkpoints = Table(
+    "audit_checkpoints",
+    metadata,
+    Column(
+        "number",
+        BigInteger().with_variant(Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("checkpoint_hash", String(64), nullable=False),
+    Column("key_id", String(80), nullable=False),
+    Column("signature", String(100), nullable=False),
+)
+
 # One row per audit chain: each writer process starts its own when it first writes.
 audit_shards = Table(
     "audit_shards",

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from panjereh.audit.checkpoints import Checkpoint
 from panjereh.audit.writer import AuditWriter
 from panjereh.config import Settings
 from panjereh.domain.clock import Clock
@@ -29,6 +30,7 @@ from panjereh.exchange.transport import ProviderTransport
 from panjereh.registry.model import System
 from panjereh.registry.snapshot import SnapshotHolder
 from panjereh.storage.audit_repo import SqlAuditStore
+from panjereh.storage.checkpoints_repo import create_checkpoint
 from panjereh.storage.engine import create_engine
 from panjereh.storage.migrate import ensure_current
 from panjereh.storage.registry_repo import load_snapshot, record_key_usage, registry_version
@@ -195,6 +197,7 @@ class Runtime:
         self._tasks = [
             loop.create_task(self._refresh_forever(), name="registry-refresh"),
             loop.create_task(self._flush_usage_forever(), name="usage-flush"),
+            loop.create_task(self._checkpoint_forever(), name="audit-checkpoints"),
         ]
         if self.metrics.multiprocess_dir is not None:
             self._tasks.append(loop.create_task(self._publish_forever(), name="metrics-publish"))
@@ -207,6 +210,10 @@ class Runtime:
         self._tasks = []
         await self.flush_usage()
         await self.audit.stop()
+        try:  # pin what this process wrote: its shard's last records are in a checkpoint
+            await self.checkpoint()
+        except (SQLAlchemyError, OSError) as exc:
+            log.warning("audit checkpoint at shutdown failed: %s", exc.__class__.__name__)
         await self.audit_store.close()
         self.metrics.publish(self.metrics_readings())
         self.metrics.close()
@@ -228,6 +235,21 @@ class Runtime:
         while True:
             await asyncio.sleep(self.settings.usage_flush_seconds)
             await self.flush_usage()
+
+    async def checkpoint(self) -> Checkpoint | None:
+        """Sign and store the next audit checkpoint now (None if nothing was added)."""
+        keys = self.keys
+        return await create_checkpoint(
+            self.engine, key_id=keys.active_id, sign=keys.private_key.sign, now=self.clock.now()
+        )
+
+    async def _checkpoint_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.audit_checkpoint_seconds)
+            try:
+                await self.checkpoint()
+            except (SQLAlchemyError, OSError) as exc:
+                log.warning("audit checkpoint failed: %s", exc.__class__.__name__)
 
     async def _refresh_forever(self) -> None:
         """Poll the registry's version row; rebuild the snapshot when it moved."""

@@ -154,6 +154,7 @@ CASES = [
         "/api/v1/events?object_type=agency&object_id=civil-registry",
         {"stranger": 404, "consumer": 404, "owner": 404, "auditor": 200, "operator": 200},
     ),
+    Case("GET", "/api/v1/audit/checkpoints", {"nobody": 200, **ALL_READ}),
 ]
 
 

@@ -3,6 +3,9 @@ record named when one was changed."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -24,7 +27,7 @@ async def test_an_intact_log_verifies(cli: Cli, engine: AsyncEngine) -> None:
     done = await cli("audit", "verify")
     assert done.code == 0
     lines = done.out.splitlines()
-    assert lines[0] == "5 records in 1 shards checked; 0 problems"
+    assert lines[0] == "5 records in 1 shards and 0 checkpoints checked; 0 problems"
     assert lines[1].startswith("  shard ")
     assert ": last #5, head " in lines[1]
 
@@ -40,4 +43,43 @@ async def test_a_changed_record_is_named_and_the_exit_status_is_1(
     first = done.out.splitlines()[0]
     assert first.startswith("broken-link: shard ")
     assert f", #3 ({_record(3).exchange_id}): " in first
-    assert "5 records in 1 shards checked; 1 problems" in done.out
+    assert "5 records in 1 shards and 0 checkpoints checked; 1 problems" in done.out
+
+
+async def test_a_kept_copy_of_the_checkpoints_catches_a_cut_off_tail(
+    cli: Cli, engine: AsyncEngine, tmp_path: Path
+) -> None:
+    """An auditor keeps the published checkpoints; someone then deletes the last records and
+    the checkpoints that pinned them: the chains alone look fine, the copy does not."""
+    await _write(engine, 5)
+    made = await cli("audit", "checkpoint")
+    assert made.code == 0
+    assert made.out.startswith("checkpoint 1: 5 records, hash ")
+    assert (await cli("audit", "checkpoint")).out == "nothing new since the last checkpoint\n"
+    exported = await cli("audit", "checkpoints")
+    copy = tmp_path / "checkpoints.json"
+    copy.write_text(exported.out)
+    assert [c["number"] for c in orjson.loads(exported.out)] == [1]
+    assert (await cli("audit", "verify")).code == 0
+    async with engine.begin() as conn:
+        await conn.execute(text("DELETE FROM audit_records WHERE seq >= 4"))
+        await conn.execute(text("DELETE FROM audit_checkpoints"))
+    alone = await cli("audit", "verify")
+    assert alone.code == 0  # the chains end at #3 as if nothing had come after
+    assert "3 records in 1 shards and 0 checkpoints checked; 0 problems" in alone.out
+    checked = await cli("audit", "verify", "--checkpoints", str(copy))
+    assert checked.code == 1
+    lines = checked.out.splitlines()
+    assert (
+        lines[0] == "checkpoint-copy: checkpoint 1 is missing from the log: the log was rewritten"
+    )
+    assert lines[1].startswith("truncated: shard ")
+    assert ", #5: checkpoint 1 pinned this record" in lines[1]
+
+
+async def test_a_copy_that_is_not_checkpoints_is_one_clear_line(cli: Cli, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"not": "a list"}')
+    done = await cli("audit", "verify", "--checkpoints", str(bad))
+    assert done.code == 2
+    assert "expected a JSON list of checkpoints" in done.err

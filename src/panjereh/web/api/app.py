@@ -10,7 +10,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from panjereh import __version__
-from panjereh.web.api import agencies, errors, grants, misc, services
+from panjereh.web.api import agencies, audit, errors, grants, misc, services
 from panjereh.web.api.context import ApiContext
 from panjereh.web.runtime import Runtime
 
@@ -27,6 +27,6 @@ def create_api(runtime: Runtime) -> FastAPI:
     )
     errors.install(api)
     ctx = ApiContext(runtime)
-    for module in (misc, agencies, services, grants):
+    for module in (misc, agencies, services, grants, audit):
         api.include_router(module.router(ctx))
     return api

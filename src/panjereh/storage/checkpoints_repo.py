@@ -1,0 +1,249 @@
+"""Making, storing and reading the audit log's signed checkpoints (docs/audit-log.md).
+
+A checkpoint is made from what is committed: each shard's head now, the records each shard
+added since the previous checkpoint, their Merkle root.  Several workers may try at once: the
+checkpoint number is the primary key, so one insert wins and the others give up until the
+next round.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+import orjson
+from sqlalchemy import RowMapping, and_, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from panjereh.audit import merkle
+from panjereh.audit.checkpoints import NO_PREVIOUS, Checkpoint
+from panjereh.audit.verify import Finding, Problem
+from panjereh.storage.tables import audit_checkpoints, audit_records
+
+
+class CheckpointStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def heads(self) -> dict[str, tuple[int, str]]:
+        """Every shard's last sequence number and head hash, as committed now."""
+        r = audit_records.c
+        last = (
+            select(r.shard, func.max(r.seq).label("seq"))
+            .where(r.shard.is_not(None))
+            .group_by(r.shard)
+            .subquery()
+        )
+        query = select(r.shard, r.seq, r.record_hash).join(
+            last, and_(r.shard == last.c.shard, r.seq == last.c.seq)
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return {shard: (int(seq), str(head)) for shard, seq, head in rows}
+
+    async def leaves(self, ranges: Mapping[str, tuple[int, int]]) -> list[bytes]:
+        """The Merkle leaves over ``ranges``: shards in sorted order, records by sequence;
+        each leaf is over the record's stored chain hash (which covers its canonical bytes
+        and its place in the chain), so making a checkpoint reads one column."""
+        r = audit_records.c
+        found: list[bytes] = []
+        async with self._engine.connect() as conn:
+            for shard in sorted(ranges):
+                first, last = ranges[shard]
+                query = (
+                    select(r.record_hash)
+                    .where(r.shard == shard, r.seq >= first, r.seq <= last)
+                    .order_by(r.seq)
+                )
+                result = await conn.stream(query.execution_options(yield_per=1000))
+                async for (digest,) in result:
+                    found.append(merkle.leaf_hash(_hash_bytes(digest)))
+        return found
+
+    async def all(self) -> list[Checkpoint]:
+        async with self._engine.connect() as conn:
+            rows = (
+                await conn.execute(select(audit_checkpoints).order_by(audit_checkpoints.c.number))
+            ).mappings()
+            return [_from_row(row) for row in rows]
+
+    async def since(self, after: int, limit: int) -> list[Checkpoint]:
+        """Up to ``limit`` checkpoints numbered above ``after``, oldest first."""
+        c = audit_checkpoints.c
+        query = select(audit_checkpoints).where(c.number > after).order_by(c.number).limit(limit)
+        async with self._engine.connect() as conn:
+            return [_from_row(row) for row in (await conn.execute(query)).mappings()]
+
+    async def last(self) -> Checkpoint | None:
+        query = select(audit_checkpoints).order_by(audit_checkpoints.c.number.desc()).limit(1)
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(query)).mappings().first()
+        return None if row is None else _from_row(row)
+
+    async def add(self, checkpoint: Checkpoint) -> bool:
+        """Store ``checkpoint``; False if another worker stored that number first."""
+        try:
+            async with self._engine.begin() as conn:
+                await conn.execute(
+                    audit_checkpoints.insert().values(
+                        number=checkpoint.number,
+                        created_at=checkpoint.created_at,
+                        body=checkpoint.body().decode("utf-8"),
+                        checkpoint_hash=checkpoint.hash,
+                        key_id=checkpoint.key_id,
+                        signature=checkpoint.signature,
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+
+def _hash_bytes(digest: object) -> bytes:
+    try:
+        return bytes.fromhex(str(digest))
+    except ValueError:  # a damaged hash still makes a leaf, so the root shows the damage
+        return str(digest).encode("utf-8", "replace")
+
+
+def _from_row(row: RowMapping) -> Checkpoint:
+    document = orjson.loads(str(row["body"]))
+    document["key_id"] = row["key_id"]
+    document["signature"] = row["signature"]
+    return Checkpoint.from_json(document)
+
+
+async def create_checkpoint(
+    engine: AsyncEngine,
+    *,
+    key_id: str,
+    sign: Callable[[bytes], bytes],
+    now: datetime,
+) -> Checkpoint | None:
+    """Sign and store the next checkpoint; None when no shard moved since the last one (or
+    another worker stored this number first)."""
+    store = CheckpointStore(engine)
+    previous = await store.last()
+    heads = await store.heads()
+    before = previous.heads if previous is not None else {}
+    ranges = {
+        shard: (before[shard][0] + 1 if shard in before else 1, seq)
+        for shard, (seq, _) in heads.items()
+        if seq > (before[shard][0] if shard in before else 0)
+    }
+    if not ranges:
+        return None
+    leaves = await store.leaves(ranges)
+    checkpoint = Checkpoint(
+        number=(previous.number + 1) if previous is not None else 1,
+        created_at=now,
+        heads={**before, **heads},
+        ranges=ranges,
+        tree_size=len(leaves),
+        merkle_root=merkle.root(leaves).hex(),
+        previous=previous.hash if previous is not None else NO_PREVIOUS,
+    ).signed(key_id, sign)
+    return checkpoint if await store.add(checkpoint) else None
+
+
+async def verify_checkpoints(
+    engine: AsyncEngine,
+    checkpoints: list[Checkpoint],
+    public_key_for: Callable[[str], bytes | None],
+) -> list[Finding]:
+    """Check ``checkpoints`` (from the log, or a copy kept elsewhere) against the records:
+    signatures, the chain of checkpoints, every pinned head, every Merkle root."""
+    found: list[Finding] = []
+    store = CheckpointStore(engine)
+    previous: Checkpoint | None = None
+    for checkpoint in sorted(checkpoints, key=lambda c: c.number):
+        label = f"checkpoint {checkpoint.number}"
+        if not checkpoint.signature_valid(public_key_for):
+            found.append(
+                Finding(
+                    Problem.BAD_SIGNATURE,
+                    None,
+                    None,
+                    None,
+                    f"{label}: the signature does not verify with the published key "
+                    f"{checkpoint.key_id!r}",
+                )
+            )
+        follows = previous is not None and previous.number + 1 == checkpoint.number
+        if follows and previous is not None and checkpoint.previous != previous.hash:
+            found.append(
+                Finding(
+                    Problem.CHECKPOINT_CHAIN,
+                    None,
+                    None,
+                    None,
+                    f"{label} does not name checkpoint {previous.number} as its previous",
+                )
+            )
+        previous = checkpoint
+        for shard, (seq, head) in sorted(checkpoint.heads.items()):
+            stored = await _hash_at(engine, shard, seq)
+            if stored is None:
+                found.append(
+                    Finding(
+                        Problem.TRUNCATED,
+                        shard,
+                        seq,
+                        None,
+                        f"{label} pinned this record as the shard's head; it is gone",
+                    )
+                )
+            elif stored != head:
+                found.append(
+                    Finding(
+                        Problem.REWRITTEN,
+                        shard,
+                        seq,
+                        None,
+                        f"{label} pinned this head with another hash: the chain was rewritten",
+                    )
+                )
+        leaves = await store.leaves(checkpoint.ranges)
+        if len(leaves) != checkpoint.tree_size or merkle.root(leaves).hex() != (
+            checkpoint.merkle_root
+        ):
+            found.append(
+                Finding(
+                    Problem.MERKLE,
+                    None,
+                    None,
+                    None,
+                    f"{label}: its {checkpoint.tree_size} records no longer give its Merkle "
+                    f"root ({len(leaves)} found)",
+                )
+            )
+    return found
+
+
+def compare_copies(kept: list[Checkpoint], logged: list[Checkpoint]) -> list[Finding]:
+    """A copy kept outside (an agency's, an auditor's) against the log's own checkpoints."""
+    by_number = {c.number: c for c in logged}
+    found = []
+    for copy in kept:
+        mine = by_number.get(copy.number)
+        if mine is None or mine.hash != copy.hash:
+            what = "is missing from the log" if mine is None else "differs in the log"
+            found.append(
+                Finding(
+                    Problem.CHECKPOINT_COPY,
+                    None,
+                    None,
+                    None,
+                    f"checkpoint {copy.number} {what}: the log was rewritten",
+                )
+            )
+    return found
+
+
+async def _hash_at(engine: AsyncEngine, shard: str, seq: int) -> str | None:
+    r = audit_records.c
+    query = select(r.record_hash).where(r.shard == shard, r.seq == seq)
+    async with engine.connect() as conn:
+        value = (await conn.execute(query)).scalar()
+    return None if value is None else str(value)
