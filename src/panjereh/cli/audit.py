@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 from pathlib import Path
+from typing import Any
 
 import click
 import orjson
@@ -12,6 +14,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy.exc import SQLAlchemyError
 
 from panjereh.audit.checkpoints import Checkpoint
+from panjereh.audit.proofs import ProofError
+from panjereh.audit.proofs import check as check_proof
 from panjereh.audit.verify import ChainVerifier, Finding, Summary
 from panjereh.cli.common import UserError
 from panjereh.cli.common import settings as load
@@ -20,8 +24,10 @@ from panjereh.domain.clock import SystemClock
 from panjereh.storage.audit_repo import SqlAuditStore
 from panjereh.storage.checkpoints_repo import (
     CheckpointStore,
+    NotYetCheckpointed,
     compare_copies,
     create_checkpoint,
+    prove,
     verify_checkpoints,
 )
 from panjereh.storage.engine import StorageError, create_engine
@@ -32,7 +38,7 @@ SHOWN = 50  # findings printed in full; the rest are counted
 
 @click.group()
 def audit() -> None:
-    """The audit log: verify it; make and export its signed checkpoints."""
+    """The audit log: verify it; its signed checkpoints; proofs of single records."""
 
 
 @audit.command("verify")
@@ -88,11 +94,87 @@ def checkpoints_command() -> None:
     click.echo(orjson.dumps([c.as_json() for c in found], option=orjson.OPT_INDENT_2).decode())
 
 
-def _read_copy(path: Path) -> list[Checkpoint]:
+@audit.command("prove")
+@click.argument("exchange_id")
+def prove_command(exchange_id: str) -> None:
+    """Print the proof (JSON) that the record with this X-Exchange-Id is in the log: the
+    record, its inclusion proof and the signed checkpoint. Check it with check-proof."""
+    settings = load()
+    document = asyncio.run(_prove(settings, exchange_id))
+    click.echo(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode())
+
+
+@audit.command("check-proof")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--keys",
+    "jwks",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="the exchange's public keys as a JWKS file (GET /exchange/v1/keys); "
+    "default: this installation's published keys",
+)
+def check_proof_command(file: Path, jwks: Path | None) -> None:
+    """Check a proof offline: the record's hash, its path to the checkpoint's Merkle root and
+    the checkpoint's signature. Exit status 1 if it does not prove the record."""
+    document = _read_json(file)
+    keys = _jwks_keys(jwks) if jwks is not None else _public_keys(load())
     try:
-        document = orjson.loads(path.read_bytes())
+        record = check_proof(document, keys.get)
+    except ProofError as exc:
+        click.echo(f"not proven: {exc}")
+        raise SystemExit(1) from None
+    checkpoint = document["checkpoint"]
+    click.echo(
+        f"proven: inquiry {record.exchange_id} ({record.service_id}, {record.outcome.value}, "
+        f"{record.created_at.isoformat()}) is record #{document['seq']} of shard "
+        f"{document['shard']}, in checkpoint {checkpoint['number']} signed by "
+        f"{checkpoint['key_id']}"
+    )
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return orjson.loads(path.read_bytes())
     except (OSError, orjson.JSONDecodeError) as exc:
         raise UserError(f"{path}: not a JSON file ({exc.__class__.__name__})") from None
+
+
+def _jwks_keys(path: Path) -> dict[str, bytes]:
+    document = _read_json(path)
+    keys: dict[str, bytes] = {}
+    entries = document.get("keys") if isinstance(document, dict) else None
+    if not isinstance(entries, list):
+        raise UserError(f'{path}: not a JWKS document (no "keys" list)')
+    for jwk in entries:
+        if isinstance(jwk, dict) and jwk.get("kty") == "OKP" and jwk.get("crv") == "Ed25519":
+            x = str(jwk.get("x", ""))
+            try:
+                keys[str(jwk.get("kid", ""))] = base64.urlsafe_b64decode(x + "=" * (-len(x) % 4))
+            except ValueError:
+                continue
+    return keys
+
+
+async def _prove(settings: Settings, exchange_id: str) -> dict[str, Any]:
+    engine = create_engine(settings.effective_database_url)
+    try:
+        found = await prove(engine, exchange_id)
+    except NotYetCheckpointed:
+        raise UserError(
+            "no checkpoint covers this record yet (one is made every "
+            f"{settings.audit_checkpoint_seconds:g} s, or run `panjereh audit checkpoint`)"
+        ) from None
+    except (StorageError, SQLAlchemyError) as exc:
+        raise UserError(f"cannot read the audit log: {exc.__class__.__name__}") from None
+    finally:
+        await engine.dispose()
+    if found is None:
+        raise UserError(f"no chained audit record has the exchange id {exchange_id!r}")
+    return found[1]
+
+
+def _read_copy(path: Path) -> list[Checkpoint]:
+    document = _read_json(path)
     if not isinstance(document, list):
         raise UserError(f"{path}: expected a JSON list of checkpoints")
     try:

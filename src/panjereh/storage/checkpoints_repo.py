@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import Any
 
 import orjson
 from sqlalchemy import RowMapping, and_, func, select
@@ -17,8 +18,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from panjereh.audit import merkle
+from panjereh.audit.chain import GENESIS
 from panjereh.audit.checkpoints import NO_PREVIOUS, Checkpoint
+from panjereh.audit.proofs import bundle
+from panjereh.audit.records import AuditRecord
 from panjereh.audit.verify import Finding, Problem
+from panjereh.storage.audit_repo import record_from_row
 from panjereh.storage.tables import audit_checkpoints, audit_records
 
 
@@ -247,3 +252,52 @@ async def _hash_at(engine: AsyncEngine, shard: str, seq: int) -> str | None:
     async with engine.connect() as conn:
         value = (await conn.execute(query)).scalar()
     return None if value is None else str(value)
+
+
+class NotYetCheckpointed(Exception):
+    """The record exists but no checkpoint covers it yet."""
+
+
+async def prove(engine: AsyncEngine, exchange_id: str) -> tuple[AuditRecord, dict[str, Any]] | None:
+    """The record with this exchange id and its proof bundle (`panjereh.audit.proofs`); None
+    if there is no such chained record; NotYetCheckpointed until a checkpoint covers it."""
+    r = audit_records.c
+    async with engine.connect() as conn:
+        row = (
+            (await conn.execute(select(audit_records).where(r.exchange_id == exchange_id)))
+            .mappings()
+            .first()
+        )
+        if row is None or row["shard"] is None or row["seq"] is None:
+            return None
+        shard, seq = str(row["shard"]), int(row["seq"])
+        previous = GENESIS
+        if seq > 1:
+            before = (
+                await conn.execute(select(r.record_hash).where(r.shard == shard, r.seq == seq - 1))
+            ).scalar()
+            if before is None:
+                return None  # the chain is broken here: `panjereh audit verify` says how
+            previous = bytes.fromhex(str(before))
+    covering = None
+    for checkpoint in reversed(await CheckpointStore(engine).all()):
+        low, high = checkpoint.ranges.get(shard, (0, -1))
+        if low <= seq <= high:
+            covering = checkpoint
+            break
+    if covering is None:
+        raise NotYetCheckpointed(exchange_id)
+    leaves = await CheckpointStore(engine).leaves(covering.ranges)
+    index = sum(b - a + 1 for s, (a, b) in covering.ranges.items() if s < shard)
+    index += seq - covering.ranges[shard][0]
+    record = record_from_row(row)
+    document = bundle(
+        record,
+        shard=shard,
+        seq=seq,
+        previous_hash=previous,
+        leaf_index=index,
+        path=merkle.inclusion_proof(leaves, index),
+        checkpoint=covering,
+    )
+    return record, document

@@ -155,6 +155,11 @@ CASES = [
         {"stranger": 404, "consumer": 404, "owner": 404, "auditor": 200, "operator": 200},
     ),
     Case("GET", "/api/v1/audit/checkpoints", {"nobody": 200, **ALL_READ}),
+    Case(
+        "GET",
+        "/api/v1/audit/records/0190f3c2-3333-7000-8000-000000000009/proof",
+        {"stranger": 404, "consumer": 404, "auditor": 404, "owner": 404, "operator": 404},
+    ),
 ]
 
 

@@ -83,3 +83,37 @@ async def test_a_copy_that_is_not_checkpoints_is_one_clear_line(cli: Cli, tmp_pa
     done = await cli("audit", "verify", "--checkpoints", str(bad))
     assert done.code == 2
     assert "expected a JSON list of checkpoints" in done.err
+
+
+async def test_a_record_is_proven_offline_with_the_jwks(
+    cli: Cli, engine: AsyncEngine, tmp_path: Path
+) -> None:
+    await _write(engine, 4)
+    exchange_id = _record(2).exchange_id
+    early = await cli("audit", "prove", exchange_id)
+    assert early.code == 2
+    assert "no checkpoint covers this record yet" in early.err
+    assert (await cli("audit", "checkpoint")).code == 0
+    proven = await cli("audit", "prove", exchange_id)
+    assert proven.code == 0
+    proof = tmp_path / "proof.json"
+    proof.write_text(proven.out)
+    keys = await cli("exchange", "keys")
+    key_id, _, x = keys.out.split()[:3]
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text(
+        orjson.dumps({"keys": [{"kty": "OKP", "crv": "Ed25519", "kid": key_id, "x": x}]}).decode()
+    )
+    checked = await cli("audit", "check-proof", str(proof), "--keys", str(jwks))
+    assert checked.code == 0, checked.out
+    assert checked.out.startswith(f"proven: inquiry {exchange_id} (civil-registry.person.v1, ok, ")
+    assert "is record #2 of shard " in checked.out
+    document = orjson.loads(proof.read_bytes())
+    document["record"]["status_code"] = 404
+    proof.write_bytes(orjson.dumps(document))
+    refused = await cli("audit", "check-proof", str(proof), "--keys", str(jwks))
+    assert refused.code == 1
+    assert refused.out.startswith("not proven: the record, its path and the checkpoint")
+    unknown = await cli("audit", "prove", "0190f3c2-2222-7000-8000-999999999999")
+    assert unknown.code == 2
+    assert "no chained audit record has the exchange id" in unknown.err
