@@ -6,11 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import orjson
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from panjereh.storage.audit_repo import SqlAuditStore
 from tests.integration.cli.runner import Cli
+from tests.integration.storage.tampering import tamper
 from tests.integration.storage.test_audit_verify import _record
 
 
@@ -36,8 +36,7 @@ async def test_a_changed_record_is_named_and_the_exit_status_is_1(
     cli: Cli, engine: AsyncEngine
 ) -> None:
     await _write(engine, 5)
-    async with engine.begin() as conn:
-        await conn.execute(text("UPDATE audit_records SET status_code = 404 WHERE seq = 3"))
+    await tamper(engine, "UPDATE audit_records SET status_code = 404 WHERE seq = 3")
     done = await cli("audit", "verify")
     assert done.code == 1
     first = done.out.splitlines()[0]
@@ -61,9 +60,8 @@ async def test_a_kept_copy_of_the_checkpoints_catches_a_cut_off_tail(
     copy.write_text(exported.out)
     assert [c["number"] for c in orjson.loads(exported.out)] == [1]
     assert (await cli("audit", "verify")).code == 0
-    async with engine.begin() as conn:
-        await conn.execute(text("DELETE FROM audit_records WHERE seq >= 4"))
-        await conn.execute(text("DELETE FROM audit_checkpoints"))
+    await tamper(engine, "DELETE FROM audit_records WHERE seq >= 4")
+    await tamper(engine, "DELETE FROM audit_checkpoints")
     alone = await cli("audit", "verify")
     assert alone.code == 0  # the chains end at #3 as if nothing had come after
     assert "3 records in 1 shards and 0 checkpoints checked; 0 problems" in alone.out

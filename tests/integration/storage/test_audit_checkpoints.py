@@ -21,6 +21,7 @@ from panjereh.storage.checkpoints_repo import (
     create_checkpoint,
     verify_checkpoints,
 )
+from tests.integration.storage.tampering import tamper
 from tests.integration.storage.test_audit_verify import _record
 
 PUBLIC, SECRET = nacl.bindings.crypto_sign_seed_keypair(bytes(range(32)))
@@ -89,14 +90,16 @@ async def test_a_chain_rewritten_with_recomputed_hashes_is_caught(
     async with engine.connect() as conn:
         shard = (await conn.execute(text("SELECT shard FROM audit_records LIMIT 1"))).scalar()
     head = GENESIS
-    async with engine.begin() as conn:
-        for n in range(1, 6):
-            record = _record(n) if n != 2 else dataclasses.replace(_record(2), purpose="x")
-            head = chain_hash(head, canonical_bytes(record, str(shard), n))
-            await conn.execute(
-                text("UPDATE audit_records SET purpose = :p, record_hash = :h WHERE seq = :n"),
-                {"p": record.purpose, "h": head.hex(), "n": n},
-            )
+    for n in range(1, 6):
+        record = _record(n) if n != 2 else dataclasses.replace(_record(2), purpose="x")
+        head = chain_hash(head, canonical_bytes(record, str(shard), n))
+        await tamper(
+            engine,
+            "UPDATE audit_records SET purpose = :p, record_hash = :h WHERE seq = :n",
+            p=record.purpose,
+            h=head.hex(),
+            n=n,
+        )
     assert await _problems(engine) == [(Problem.REWRITTEN, 5), (Problem.MERKLE, None)]
 
 
@@ -139,5 +142,4 @@ async def test_two_workers_making_the_same_checkpoint_store_it_once(
 
 
 async def _sql(engine: AsyncEngine, statement: str) -> None:
-    async with engine.begin() as conn:
-        await conn.execute(text(statement))
+    await tamper(engine, statement)

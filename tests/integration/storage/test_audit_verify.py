@@ -9,11 +9,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from panjereh.audit.records import AuditRecord, Outcome
 from panjereh.audit.verify import ChainVerifier, Problem
 from panjereh.storage.audit_repo import SqlAuditStore
+from tests.integration.storage.tampering import tamper
 
 T0 = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 
@@ -58,8 +60,7 @@ async def _findings(store: SqlAuditStore) -> list[tuple[Problem, int | None]]:
 
 
 async def _sql(engine: AsyncEngine, statement: str, **values: object) -> None:
-    async with engine.begin() as conn:
-        await conn.execute(text(statement), values)
+    await tamper(engine, statement, **values)
 
 
 async def test_an_untouched_log_verifies(store: SqlAuditStore) -> None:
@@ -152,3 +153,22 @@ async def test_a_shard_whose_records_are_all_deleted_is_reported(
 ) -> None:
     await _sql(engine, "DELETE FROM audit_records")
     assert await _findings(store) == [(Problem.EMPTY_SHARD, None)]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_records SET purpose = 'curiosity' WHERE seq = 5",
+        "DELETE FROM audit_records WHERE seq = 10",
+        "UPDATE audit_shards SET pid = 0",
+        "DELETE FROM audit_shards",
+    ],
+)
+async def test_the_database_refuses_updates_and_deletes_of_the_audit_log(
+    store: SqlAuditStore, engine: AsyncEngine, statement: str
+) -> None:
+    with pytest.raises(DBAPIError, match="append-only"):
+        async with engine.begin() as conn:
+            await conn.execute(text(statement))
+    assert await _findings(store) == []
+    assert await store.count() == 10

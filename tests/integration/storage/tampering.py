@@ -1,0 +1,21 @@
+"""Changing the audit tables the way only someone who owns the database can: past the
+append-only triggers (migration 0006), which such a person can drop or bypass."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+TABLES = ("audit_records", "audit_shards", "audit_checkpoints")
+
+
+async def tamper(engine: AsyncEngine, statement: str, **values: object) -> None:
+    async with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            # A superuser's way past triggers, for this transaction only.
+            await conn.execute(text("SET LOCAL session_replication_role = replica"))
+        else:
+            for table in TABLES:
+                for action in ("update", "delete"):
+                    await conn.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_{action}"))
+        await conn.execute(text(statement), values)
