@@ -26,7 +26,7 @@ import base64
 import binascii
 import hashlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -73,7 +73,7 @@ class Checkpoint:
 
     def signed(self, key_id: str, sign: Callable[[bytes], bytes]) -> Checkpoint:
         signature = base64.b64encode(sign(self.body())).decode("ascii")
-        return _replace(self, key_id=key_id, signature=signature)
+        return replace(self, key_id=key_id, signature=signature)
 
     def signature_valid(self, public_key_for: Callable[[str], bytes | None]) -> bool:
         """Whether the signature verifies with the published key ``key_id`` names (raw
@@ -123,9 +123,3 @@ class Checkpoint:
             )
         except (KeyError, TypeError, IndexError, AttributeError, ValueError) as exc:
             raise ValueError(f"not a checkpoint: {exc.__class__.__name__}") from None
-
-
-def _replace(checkpoint: Checkpoint, **changes: Any) -> Checkpoint:
-    from dataclasses import replace
-
-    return replace(checkpoint, **changes)

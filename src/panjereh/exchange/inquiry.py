@@ -10,7 +10,6 @@ answered before its audit record is committed.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import hashlib
 import hmac
@@ -56,7 +55,7 @@ from panjereh.exchange.problems import (
 from panjereh.exchange.projection import project
 from panjereh.exchange.provider import Forwarded, ProviderGateway
 from panjereh.exchange.resilience import AdmissionControl
-from panjereh.exchange.signatures import ResponseSigner, content_digest
+from panjereh.exchange.signatures import ResponseSigner, content_digest, sha256_digest_field
 from panjereh.exchange.transport import ProviderReply
 from panjereh.registry.model import Grant, Service, SubjectKind
 from panjereh.registry.snapshot import SnapshotHolder
@@ -184,7 +183,7 @@ class InquiryHandler:
                 PAYLOAD_TOO_LARGE, "The request body is larger than the exchange accepts."
             )
         body_sha256 = hashlib.sha256(request.body).digest()  # hashed once, used three ways
-        ctx.request_content_digest = request.headers.get("content-digest") or _sha256_field(
+        ctx.request_content_digest = request.headers.get("content-digest") or sha256_digest_field(
             body_sha256
         )
         ctx.caller = caller = self.authenticator.authenticate(
@@ -357,7 +356,7 @@ class InquiryHandler:
                 return InquiryReply(hit.status, hit.body, hit.content_type, dict(hit.headers))
         headers = {
             "content-type": JSON,
-            "content-digest": _sha256_field(body_sha256),
+            "content-digest": sha256_digest_field(body_sha256),
             "x-exchange-id": ctx.exchange_id,
             "x-consumer-system": caller.system.ident,
             "x-purpose": ctx.purpose or "",
@@ -441,12 +440,6 @@ class InquiryHandler:
             await self._idempotency.release(claim)
         except IdempotencyUnavailable:
             return
-
-
-def _sha256_field(digest: bytes) -> str:
-    """A Content-Digest value from a SHA-256 digest (the exchange's own, when the caller's
-    request carries none; the answer's signature covers it as ``content-digest;req``)."""
-    return f"sha-256=:{base64.b64encode(digest).decode('ascii')}:"
 
 
 def _parse_json_object(body: bytes) -> dict[str, object]:

@@ -193,7 +193,12 @@ _HASHES: dict[str, Callable[[bytes], Any]] = {
 
 def content_digest(body: bytes) -> str:
     """The ``Content-Digest`` value for ``body``: ``sha-256=:<base64>:``."""
-    return f"sha-256=:{base64.b64encode(hashlib.sha256(body).digest()).decode('ascii')}:"
+    return sha256_digest_field(hashlib.sha256(body).digest())
+
+
+def sha256_digest_field(digest: bytes) -> str:
+    """The ``Content-Digest`` value for a body whose SHA-256 is ``digest``."""
+    return f"sha-256=:{base64.b64encode(digest).decode('ascii')}:"
 
 
 def _check_digest(value: str | None, body: bytes, what: str) -> None:

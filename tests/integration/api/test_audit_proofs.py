@@ -4,31 +4,20 @@ proof checks offline with the published keys."""
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime
+import dataclasses
 
 from panjereh.audit.proofs import check
-from panjereh.audit.records import AuditRecord, Outcome
+from panjereh.audit.records import AuditRecord
 from panjereh.storage.audit_repo import SqlAuditStore
 from tests.integration.api.conftest import Api
+from tests.unit.audit.test_chain import RECORD
 
 EXCHANGE_ID = "0190f3c2-3333-7000-8000-000000000001"
 
 
 def _record(n: int) -> AuditRecord:
-    return AuditRecord(
-        exchange_id=f"0190f3c2-3333-7000-8000-{n:012d}",
-        created_at=datetime(2026, 12, 2, 11, 0, n, tzinfo=UTC),
-        consumer="social-security/benefits",
-        service_id="civil-registry.person.v1",
-        purpose="benefit-eligibility",
-        subject_hash="ab" * 32,
-        outcome=Outcome.OK,
-        status_code=200,
-        error_type=None,
-        duration_ms=2.5,
-        request_hash="cd" * 32,
-        response_hash="ef" * 32,
-    )
+    """The chain tests' record (social-security/benefits asking civil-registry), numbered."""
+    return dataclasses.replace(RECORD, exchange_id=f"0190f3c2-3333-7000-8000-{n:012d}")
 
 
 async def _write(api: Api, count: int) -> None:

@@ -4,11 +4,9 @@ committed, and catching what chains alone cannot (a cut-off tail, a rewritten ch
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import nacl.bindings
-import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -35,15 +33,6 @@ def _sign(body: bytes) -> bytes:
 
 def _key(key_id: str) -> bytes | None:
     return PUBLIC if key_id == KEY_ID else None
-
-
-@pytest.fixture
-async def store(engine: AsyncEngine) -> AsyncIterator[SqlAuditStore]:
-    audit = SqlAuditStore(engine)
-    try:
-        yield audit
-    finally:
-        await audit.close()
 
 
 async def _checkpoint(engine: AsyncEngine) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -109,15 +108,6 @@ def _record(n: int) -> AuditRecord:
         request_hash="cd" * 32,
         response_hash="ef" * 32,
     )
-
-
-@pytest.fixture
-async def store(engine: AsyncEngine) -> AsyncIterator[SqlAuditStore]:
-    audit = SqlAuditStore(engine)
-    try:
-        yield audit
-    finally:
-        await audit.close()
 
 
 async def test_the_audit_store_round_trips_records_with_aware_utc_times(

@@ -68,19 +68,26 @@ def test_work_periods_follow_each_other_between_adulthood_and_the_horizon() -> N
 
 
 def test_the_rates_look_like_a_country() -> None:
+    """The seeded sample of 3,000: 55% with a diploma, 25% with a degree, 1.4 mobile lines a
+    person, 57% with a driving licence, 9.6% on welfare support. Pinned exactly (the seed
+    fixes them), so any change to the generator shows here and its rates are looked at again."""
     people = world()
-    share = {
-        "diploma": sum(c.education.diploma is not None for c in people) / len(people),
-        "degree": sum(bool(c.education.degrees) for c in people) / len(people),
-        "lines": sum(len(c.lines) for c in people) / len(people),
-        "licence": sum(bool(c.licences) for c in people) / len(people),
-        "support": sum(c.support is not None for c in people) / len(people),
+    counts = {
+        "people": len(people),
+        "diploma": sum(c.education.diploma is not None for c in people),
+        "degree": sum(bool(c.education.degrees) for c in people),
+        "lines": sum(len(c.lines) for c in people),
+        "licence": sum(bool(c.licences) for c in people),
+        "support": sum(c.support is not None for c in people),
     }
-    assert 0.4 < share["diploma"] < 0.8
-    assert 0.15 < share["degree"] < 0.4
-    assert 1.0 < share["lines"] < 2.0
-    assert 0.4 < share["licence"] < 0.75
-    assert 0.02 < share["support"] < 0.15
+    assert counts == {
+        "people": 3000,
+        "diploma": 1655,
+        "degree": 757,
+        "lines": 4190,
+        "licence": 1701,
+        "support": 288,
+    }
 
 
 def test_welfare_support_never_goes_to_people_with_a_high_income() -> None:

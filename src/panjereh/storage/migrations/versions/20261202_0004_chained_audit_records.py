@@ -27,6 +27,8 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 MIGRATED_SHARD = "migrated-0004"
+# The record's columns as they are at this revision: a migration keeps its own copy, so that
+# later changes to the application's column list cannot change what it did.
 _FIELDS = (
     "exchange_id",
     "created_at",
