@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import hmac
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ import orjson
 from jsonpointer import JsonPointer, JsonPointerException
 
 from panjereh.audit.records import AuditRecord, Outcome
+from panjereh.audit.subjects import SubjectKeys
 from panjereh.audit.writer import AuditUnavailable, AuditWriter
 from panjereh.domain.clock import Clock
 from panjereh.domain.errors import InvalidValue
@@ -135,7 +135,7 @@ class InquiryHandler:
         self.admission = admission
         self._keys = keys
         self._signer: tuple[str, ResponseSigner] | None = None
-        self._subject_key = hmac.new(pepper, b"audit-subject-key", hashlib.sha256).digest()
+        self._subjects = SubjectKeys.from_pepper(pepper)
         self._clock = clock
         self._pointers: dict[str, JsonPointer] = {}
         self._new_id = IdMaker()
@@ -269,9 +269,7 @@ class InquiryHandler:
         except InvalidValue as exc:
             raise Problem(INVALID_REQUEST, exc.message_en, field=service.subject_pointer) from None
         ctx.subject = subject
-        ctx.subject_hash = hmac.new(
-            self._subject_key, subject.encode("ascii"), hashlib.sha256
-        ).hexdigest()
+        ctx.subject_hash = self._subjects.hash(subject)
 
     async def _replay(
         self, request: InquiryRequest, ctx: _Context, caller: Caller, service: Service
