@@ -121,7 +121,7 @@ class InquiryHandler:
         cache: ResponseCache,
         admission: AdmissionControl,
         keys: Callable[[], ExchangeKeys],
-        pepper: bytes,
+        subjects: SubjectKeys,
         clock: Clock,
         metrics: InquiryObserver | None = None,
     ) -> None:
@@ -135,7 +135,7 @@ class InquiryHandler:
         self.admission = admission
         self._keys = keys
         self._signer: tuple[str, ResponseSigner] | None = None
-        self._subjects = SubjectKeys.from_pepper(pepper)
+        self._subjects = subjects
         self._clock = clock
         self._pointers: dict[str, JsonPointer] = {}
         self._new_id = IdMaker()

@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from panjereh.audit.checkpoints import Checkpoint
+from panjereh.audit.subjects import SubjectKeys
 from panjereh.audit.writer import AuditWriter
 from panjereh.config import Settings
 from panjereh.domain.clock import Clock
@@ -98,6 +99,7 @@ class Runtime:
     registry: SnapshotHolder
     audit_store: SqlAuditStore
     audit: AuditWriter
+    subject_keys: SubjectKeys  # hashes national codes for the audit log and its views
     transport: ProviderTransport
     inquiry: InquiryEndpoint
     handler: InquiryHandler
@@ -126,6 +128,7 @@ class Runtime:
         transport = ProviderTransport()
         state = build_state(settings.redis_url, clock=clock)
         holder = _KeysHolder(keys)
+        subjects = SubjectKeys.from_pepper(pepper)
         handler = InquiryHandler(
             registry=registry,
             authenticator=Authenticator(
@@ -147,7 +150,7 @@ class Runtime:
             cache=state.cache,
             admission=admission,
             keys=holder.get,
-            pepper=pepper,
+            subjects=subjects,
             clock=clock,
             metrics=metrics,
         )
@@ -155,6 +158,7 @@ class Runtime:
             settings=settings,
             clock=clock,
             pepper=pepper,
+            subject_keys=subjects,
             engine=engine,
             registry=registry,
             audit_store=store,

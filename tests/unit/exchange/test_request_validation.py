@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from panjereh.audit.records import AuditRecord, Outcome
+from panjereh.audit.subjects import SubjectKeys
 from panjereh.audit.writer import AuditWriter
 from panjereh.domain.clock import FixedClock
 from panjereh.exchange.cache import MemoryCache
@@ -132,7 +133,7 @@ async def _ask(keys_dir: Path, bodies: list[bytes]) -> tuple[list[InquiryReply],
         cache=MemoryCache(),
         admission=AdmissionControl(64),
         keys=lambda: keys,
-        pepper=PEPPER,
+        subjects=SubjectKeys.from_pepper(PEPPER),
         clock=clock,
     )
     headers = {
