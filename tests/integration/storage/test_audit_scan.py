@@ -333,3 +333,24 @@ async def test_an_empty_window_and_an_unchained_row_in_one(
     )
     assert await _window(engine, 4, 7) == [(Problem.UNCHAINED, None)]
     assert await _window(engine, 7, 9) == []
+
+
+async def test_the_covering_checkpoint_is_found_by_a_binary_search(
+    two: SqlAuditStore, engine: AsyncEngine
+) -> None:
+    """prove()'s lookup: the same answer as scanning every checkpoint, for every record."""
+    one, other = await _shard_of(engine, 1), await _shard_of(engine, 101)
+    checkpoints = CheckpointStore(engine)
+    for _ in range(3):  # more checkpoints, so the search has somewhere to go
+        await two.append([_record(900 + (await two.count()))])
+        await _checkpoint(engine)
+    every = await checkpoints.all()
+    assert len(every) == 5
+    answers = []
+    for shard, last in ((one, 10), (other, 5)):
+        for seq in range(1, last + 1):
+            found = await checkpoints.covering(shard, seq)
+            assert found == CheckpointStore._scan(every, shard, seq)
+            answers.append(None if found is None else found.number)
+    assert answers == [1, 1, 1, 1, 2, 2, 2, 3, 4, 5, 1, 1, 1, 3, None]
+    assert await checkpoints.covering("no-such-shard", 1) is None
