@@ -191,6 +191,11 @@ class ChainVerifier:
         self._seen: set[str] = set(self.starts)  # a started shard's records are elsewhere
         self._state: dict[str, tuple[int, bytes]] = {}  # shard -> (next seq, previous hash)
 
+    @property
+    def entered(self) -> list[str]:
+        """The shards that had rows fed."""
+        return list(self._state)
+
     def feed(self, row: StoredRecord) -> list[Finding]:
         self.summary.records += 1
         record = row.record
@@ -221,9 +226,28 @@ class ChainVerifier:
         sha256, dumps, fmt, leaf = hashlib.sha256, orjson.dumps, FORMAT, b"\x00"
         fast = False
         for row in rows:
-            (_, seq, digest, xid, created, consumer, service, purpose, subject, outcome) = row[:10]
-            (status, error, duration, request, response, request_id, auth, replay) = row[10:18]
-            cached, provider = row[18], row[19]
+            (
+                _,
+                seq,
+                digest,
+                xid,
+                created,
+                consumer,
+                service,
+                purpose,
+                subject,
+                outcome,
+                status,
+                error,
+                duration,
+                request,
+                response,
+                request_id,
+                auth,
+                replay,
+                cached,
+                provider,
+            ) = row
             if seq == expected:
                 computed = sha256(
                     head

@@ -22,15 +22,21 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import dataclasses
+import gc
+import itertools
+import multiprocessing
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import asyncpg
 import orjson
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from panjereh.audit import merkle
@@ -88,6 +94,8 @@ class Report:
 
 
 class _Reader(Protocol):
+    url: str  # where a worker process opens its own reader
+
     async def registered(self) -> list[str]: ...
 
     async def checkpoints(self) -> list[Checkpoint]: ...
@@ -133,29 +141,28 @@ def _window_clause(since: datetime | None, until: datetime | None, mark: Callabl
 
 
 class _SqliteReader:
-    """One ``sqlite3`` connection in a thread of its own, one read transaction; the next
-    chunk is fetched while the last one is hashed (the driver lets go of the GIL while it
-    steps)."""
+    """One ``sqlite3`` connection, one read transaction.  Its calls block: the whole pass
+    runs in a thread of its own with its own event loop (`verify_log`), so the caller's loop
+    stays free and no second Python thread competes for the GIL each time the driver steps
+    to the next row."""
 
     def __init__(self, path: str) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit-verify")
         self._path = path
         self._conn: sqlite3.Connection | None = None
+        self.url = f"sqlite:///{path}"
 
     async def _run(self, fn: Callable[..., Any], *args: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+        return fn(*args)
 
     def _open(self) -> None:
-        conn = sqlite3.connect(
-            self._path, timeout=30, isolation_level=None, check_same_thread=False
-        )
+        conn = sqlite3.connect(self._path, timeout=30, isolation_level=None)
         conn.execute("PRAGMA busy_timeout=30000")
         conn.execute("BEGIN")  # the snapshot: everything below reads the same state
         conn.execute("SELECT 1 FROM audit_records LIMIT 1").fetchall()
         self._conn = conn
 
     async def open(self) -> None:
-        await self._run(self._open)
+        self._open()
 
     def _all(self, sql: str, *args: Any) -> list[Any]:
         assert self._conn is not None  # noqa: S101 - opened first
@@ -195,14 +202,10 @@ class _SqliteReader:
         if upto is not None:
             sql += " AND seq <= ?"
             args.append(upto)
-        cursor: sqlite3.Cursor = await self._run(self._cursor, sql + " ORDER BY seq", args)
-        loop = asyncio.get_running_loop()
-        pending = loop.run_in_executor(self._executor, cursor.fetchmany)
-        while chunk := await pending:
-            # Started now, so the driver steps through the next chunk while this one is hashed.
-            pending = loop.run_in_executor(self._executor, cursor.fetchmany)
+        cursor = self._cursor(sql + " ORDER BY seq", args)
+        while chunk := cursor.fetchmany():
             yield chunk
-        await self._run(cursor.close)
+        cursor.close()
 
     async def loose(self, shard: str | None) -> list[RawRow]:
         args: tuple[Any, ...] = ()
@@ -255,14 +258,10 @@ class _SqliteReader:
         )
         return [row[0] for row in await self._fetch(sql, shard, first, last)]
 
-    def _close(self) -> None:
+    async def close(self) -> None:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
-
-    async def close(self) -> None:
-        await self._run(self._close)
-        self._executor.shutdown(wait=True)
 
 
 class _PostgresReader:
@@ -271,6 +270,7 @@ class _PostgresReader:
 
     def __init__(self, dsn: str) -> None:
         self._dsn = dsn
+        self.url = dsn
         self._conn: Any = None
         self._transaction: Any = None
 
@@ -380,8 +380,7 @@ def _bounds(rows: Sequence[Sequence[Any]]) -> tuple[dict[str, tuple[int, int]], 
     return ranges, loose
 
 
-async def _reader(engine: AsyncEngine) -> _Reader:
-    url = engine.url
+async def _reader_at(url: URL) -> _Reader:
     if url.get_backend_name() == "sqlite":
         if not url.database or url.database == ":memory:":
             raise StorageError("verifying needs the SQLite database file, not :memory:")
@@ -498,7 +497,7 @@ def _merkle(checkpoint: Checkpoint, leaves: list[bytes]) -> list[Finding]:
 
 def _heads(
     checkpoint: Checkpoint,
-    scan: _Scan,
+    at_pins: Mapping[tuple[str, int], str],
     starts: Mapping[str, Start],
     stops: Mapping[str, int] | None,
     *,
@@ -524,7 +523,7 @@ def _heads(
             continue  # before the start: verified elsewhere, or before the window
         if stops is not None and (shard not in stops or seq > stops[shard]):
             continue  # after the window
-        stored = scan.at_pins.get((shard, seq))
+        stored = at_pins.get((shard, seq))
         if stored is None:
             found.append(
                 Finding(
@@ -571,9 +570,32 @@ async def verify_log(
     """Verify the chains and the checkpoints (the log's own, or ``kept``, a copy, compared
     with the log's) in one pass; with ``since``/``until`` only the window (module
     docstring); with ``starts`` only the records after them (`ChainVerifier`)."""
-    reader = await _reader(engine)
+    args = (public_key_for, kept, dict(starts or {}), since, until)
+    sqlite = engine.url.get_backend_name() == "sqlite"
+    # The pass allocates a tuple per row and keeps a chunk of them alive: the cyclic garbage
+    # collector would walk them over and over for nothing (it creates no cycles).
+    collecting = gc.isenabled()
+    gc.disable()
     try:
-        return await _verify(reader, public_key_for, kept, dict(starts or {}), since, until)
+        if sqlite:
+            return await asyncio.to_thread(asyncio.run, _verify_with(engine, *args))
+        return await _verify_with(engine, *args)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+async def _verify_with(
+    engine: AsyncEngine,
+    public_key_for: Callable[[str], bytes | None],
+    kept: list[Checkpoint] | None,
+    starts: dict[str, Start],
+    since: datetime | None,
+    until: datetime | None,
+) -> Report:
+    reader = await _reader_at(engine.url)
+    try:
+        return await _verify(reader, public_key_for, kept, starts, since, until)
     except (OSError, sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
         raise StorageError(f"cannot read the audit log: {exc.__class__.__name__}") from exc
     finally:
@@ -632,58 +654,235 @@ async def _verify(  # noqa: C901 - one pass, its cases in order
         shards = sorted(window.ranges)
     else:
         shards = await reader.shards()
-    verifier = ChainVerifier(registered, starts=starts)
     pinned: dict[str, set[int]] = {}
     for checkpoint in checked:
         for shard, (seq, _) in checkpoint.heads.items():
             pinned.setdefault(shard, set()).add(seq)
-    scan = _Scan(reader, verifier, starts, stops, pinned)
-
     own: dict[int, list[Finding]] = {}
-    merkles: dict[int, list[Finding]] = {}
     unchecked: list[int] = []
+    to_read: list[Checkpoint] = []  # the checkpoints whose records are read and roots computed
     previous: Checkpoint | None = None
     for checkpoint in checked:
         own[checkpoint.number] = _signature_and_link(checkpoint, previous, public_key_for)
         previous = checkpoint
         if stops is not None:
-            _, inside = _touches(checkpoint.ranges, starts, stops)
-            if not inside:
-                continue
-        else:
-            where = before_starts(checkpoint.ranges, starts)
-            if where == "some":
-                unchecked.append(checkpoint.number)
-            if where != "none":
-                continue
+            if _touches(checkpoint.ranges, starts, stops)[1]:
+                to_read.append(checkpoint)
+            continue
+        where = before_starts(checkpoint.ranges, starts)
+        if where == "some":
+            unchecked.append(checkpoint.number)
+        if where == "none":
+            to_read.append(checkpoint)
+    part = _Part(
+        url="",
+        checkpoints=to_read,
+        shards=shards,
+        cursors={},
+        tail=not windowed,
+        registered=registered,
+        starts=starts,
+        pinned=pinned,
+        stops=stops,
+        window=(since, until) if windowed and loose_count else None,
+    )
+    groups = _groups(to_read, starts) if not windowed else None
+    if groups is not None and len(groups) > 1:
+        results = await _in_processes(reader.url, part, groups)
+    else:
+        results = [await _run_part(reader, part)]
+    chains, merkles, at_pins, summary = _merge(results, registered, starts, windowed)
+    chains[:0] = damaged
+    found: list[Finding] = []
+    for checkpoint in checked:
+        found.extend(own[checkpoint.number])
+        found.extend(_heads(checkpoint, at_pins, starts, stops, external=external))
+        found.extend(merkles.get(checkpoint.number, []))
+    return Report(chains, copies, found, summary, len(checked), unchecked, window)
+
+
+PARALLEL_MIN = 1_000_000  # records the checkpoints cover, from which the pass is split
+PARALLEL_MAX = 4  # processes at most
+
+
+@dataclass(slots=True)
+class _Part:
+    """What one pass reads (sent to a worker process as it is)."""
+
+    url: str
+    checkpoints: list[Checkpoint]  # in order: their records are read, their roots computed
+    shards: list[str]
+    cursors: dict[str, int]  # per shard: the last number the passes before this one read
+    tail: bool  # read every shard to its end, and the rows without a place in any chain
+    registered: list[str]
+    starts: dict[str, Start]
+    pinned: dict[str, set[int]]
+    stops: dict[str, int] | None
+    window: tuple[datetime | None, datetime | None] | None  # read the window's loose rows
+
+
+@dataclass(slots=True)
+class _PartResult:
+    chains: list[Finding]
+    merkles: dict[int, list[Finding]]
+    at_pins: dict[tuple[str, int], str]
+    summary: Summary
+    entered: list[str]
+
+
+def _groups(checkpoints: list[Checkpoint], starts: Mapping[str, Start]) -> list[int] | None:
+    """Where to split ``checkpoints`` into passes of about equal size (indexes where each
+    group after the first begins), or None if the log is too small to be worth it or the
+    checkpoints' ranges are not in the order the log writes them."""
+    cursor = {shard: seq for shard, (seq, _) in starts.items()}
+    total = 0
+    for checkpoint in checkpoints:
+        for shard, (first, last) in checkpoint.ranges.items():
+            if not cursor.get(shard, -_END) < first <= last:
+                return None
+            cursor[shard] = last
+        total += checkpoint.tree_size
+    workers = min(os.cpu_count() or 1, PARALLEL_MAX)
+    if total < PARALLEL_MIN or workers < 2:
+        return None
+    splits: list[int] = []
+    done, share = 0, total / workers
+    for index, checkpoint in enumerate(checkpoints):
+        if done >= share * (len(splits) + 1) and len(splits) < workers - 1:
+            splits.append(index)
+        done += checkpoint.tree_size
+    return [0, *splits]
+
+
+async def _in_processes(url: str, part: _Part, groups: list[int]) -> list[_PartResult]:
+    """The pass split at checkpoint boundaries, one process per group: each group starts
+    each shard from the stored hash of the record before it, as the single pass would."""
+    parts = []
+    cursors: dict[str, int] = {shard: seq for shard, (seq, _) in part.starts.items()}
+    bounds = [*groups, len(part.checkpoints)]
+    for index, (low, high) in enumerate(itertools.pairwise(bounds)):
+        mine = part.checkpoints[low:high]
+        parts.append(
+            dataclasses.replace(
+                part,
+                url=url,
+                checkpoints=mine,
+                cursors=dict(cursors),
+                tail=part.tail and index == len(bounds) - 2,
+            )
+        )
+        for checkpoint in mine:
+            for shard, (_, last) in checkpoint.ranges.items():
+                cursors[shard] = last
+    loop = asyncio.get_running_loop()
+    context = multiprocessing.get_context("spawn")  # no fork of a process with threads
+    with ProcessPoolExecutor(max_workers=len(parts), mp_context=context) as pool:
+        return list(
+            await asyncio.gather(*(loop.run_in_executor(pool, _part_process, p) for p in parts))
+        )
+
+
+def _part_process(part: _Part) -> _PartResult:
+    gc.disable()
+
+    async def run() -> _PartResult:
+        reader = await _reader_at(make_url(part.url))
+        try:
+            return await _run_part(reader, part)
+        finally:
+            await reader.close()
+
+    return asyncio.run(run())
+
+
+async def _starts(reader: _Reader, part: _Part) -> dict[str, Start]:
+    """The given starts, and for a pass that begins after others, each shard's record before
+    its first (the stored hash there, as the single pass would have it)."""
+    starts = dict(part.starts)
+    for shard, cursor in part.cursors.items():
+        if shard in starts and starts[shard][0] == cursor:
+            continue
+        before = await reader.predecessor(shard, cursor + 1)
+        if before is not None:
+            seq, digest = before
+            try:
+                head = bytes.fromhex(digest)
+            except ValueError:
+                head = b""
+            # A damaged hash before the split: the single pass would go on from zeros too.
+            starts[shard] = (seq, head if len(head) == 32 else GENESIS)
+    return starts
+
+
+async def _roots(reader: _Reader, scan: _Scan, part: _Part) -> dict[int, list[Finding]]:
+    """Read each checkpoint's records (and any before them not read yet), its root."""
+    merkles: dict[int, list[Finding]] = {}
+    for checkpoint in part.checkpoints:
         ranges = sorted(checkpoint.ranges.items())
+        leaves: list[bytes] = []
         if all(scan.at(s) < a <= b for s, (a, b) in ranges):
-            leaves: list[bytes] = []
             for shard, (first, last) in ranges:
                 await scan.read(shard, first - 1, None)
                 await scan.read(shard, last, leaves)
         else:  # ranges out of the usual order (a copy that is not the log's): read again
-            leaves = []
             for shard, (first, last) in ranges:
                 leaves.extend(stored_leaf(h) for h in await reader.hashes(shard, first, last))
         merkles[checkpoint.number] = _merkle(checkpoint, leaves)
-    for shard in shards:
-        await scan.read(shard, None, None)
-    chains = [*damaged, *scan.found]
-    if windowed:
-        if loose_count:
-            for owner, row in await reader.loose_in(since, until):
-                chains.extend(verifier.feed_loose(owner, [row]))
-    else:
-        for shard in shards:
+    return merkles
+
+
+async def _run_part(reader: _Reader, part: _Part) -> _PartResult:
+    starts = await _starts(reader, part)
+    verifier = ChainVerifier(part.registered, starts=starts)
+    scan = _Scan(reader, verifier, starts, part.stops, part.pinned)
+    merkles = await _roots(reader, scan, part)
+    chains = scan.found
+    if part.tail:
+        for shard in part.shards:
+            await scan.read(shard, None, None)
+        for shard in part.shards:
             chains.extend(verifier.feed_loose(shard, await reader.loose(shard)))
         chains.extend(verifier.feed_loose(None, await reader.loose(None)))
+    elif part.stops is not None:
+        for shard in part.shards:
+            await scan.read(shard, None, None)
+        if part.window is not None:
+            for owner, row in await reader.loose_in(*part.window):
+                chains.extend(verifier.feed_loose(owner, [row]))
+    return _PartResult(chains, merkles, scan.at_pins, verifier.summary, verifier.entered)
+
+
+def _merge(
+    results: list[_PartResult],
+    registered: list[str],
+    starts: Mapping[str, Start],
+    windowed: bool,
+) -> tuple[list[Finding], dict[int, list[Finding]], dict[tuple[str, int], str], Summary]:
+    chains: list[Finding] = []
+    unknown: set[str | None] = set()
+    merkles: dict[int, list[Finding]] = {}
+    at_pins: dict[tuple[str, int], str] = {}
+    summary = Summary(heads={})
+    entered: set[str] = set()
+    for result in results:
+        for finding in result.chains:
+            if finding.problem is Problem.UNKNOWN_SHARD:
+                if finding.shard in unknown:
+                    continue  # each pass that met the shard said so
+                unknown.add(finding.shard)
+            chains.append(finding)
+        merkles.update(result.merkles)
+        at_pins.update(result.at_pins)
+        summary.records += result.summary.records
+        entered.update(result.entered)
+        assert summary.heads is not None  # noqa: S101 - set above
+        assert result.summary.heads is not None  # noqa: S101 - set in ChainVerifier
+        summary.heads.update(result.summary.heads)
+    summary.shards = len(entered)
     chains.sort(key=lambda f: f.shard or "")  # by shard, as reading them in that order gives
     if not windowed:
-        chains.extend(verifier.finish())
-    found: list[Finding] = []
-    for checkpoint in checked:
-        found.extend(own[checkpoint.number])
-        found.extend(_heads(checkpoint, scan, starts, stops, external=external))
-        found.extend(merkles.get(checkpoint.number, []))
-    return Report(chains, copies, found, verifier.summary, len(checked), unchecked, window)
+        chains.extend(
+            Finding(Problem.EMPTY_SHARD, shard, None, None, "a registered shard has no records")
+            for shard in sorted(set(registered) - entered - set(starts))
+        )
+    return chains, merkles, at_pins, summary

@@ -5,6 +5,7 @@ every kind of tampering, and windows."""
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from panjereh.audit.chain import canonical_bytes, chain_hash
 from panjereh.audit.records import AuditRecord, Outcome
 from panjereh.audit.verify import ChainVerifier, Finding, Problem
+from panjereh.storage import audit_scan
 from panjereh.storage.audit_repo import SqlAuditStore
 from panjereh.storage.audit_scan import verify_log
 from panjereh.storage.checkpoints_repo import CheckpointStore, create_checkpoint, verify_checkpoints
@@ -354,3 +356,35 @@ async def test_the_covering_checkpoint_is_found_by_a_binary_search(
             answers.append(None if found is None else found.number)
     assert answers == [1, 1, 1, 1, 2, 2, 2, 3, 4, 5, 1, 1, 1, 3, None]
     assert await checkpoints.covering("no-such-shard", 1) is None
+
+
+@pytest.mark.parametrize(
+    "case", [None, "changed", "batch deleted", "tail cut", "swapped", "bad hash", "unchained row"]
+)
+async def test_split_over_processes_the_findings_are_the_same(
+    two: SqlAuditStore, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch, case: str | None
+) -> None:
+    """A large log is verified in several processes, split at checkpoints: each part starts
+    from the stored hash before it, so the findings are those of one pass."""
+    values: dict[str, object] = {
+        f"x{n}": _record(n).exchange_id for n in (*range(1, 8), *range(101, 105))
+    }
+    values["t"] = T0
+    for statement in TAMPERING[case] if case else []:
+        await tamper(engine, statement, **{k: v for k, v in values.items() if f":{k}" in statement})
+    one_pass = await verify_log(engine, _key)
+    monkeypatch.setattr(audit_scan, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    calls = []
+    real = audit_scan._in_processes
+
+    async def counted(*args: object) -> object:
+        calls.append(args)
+        return await real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(audit_scan, "_in_processes", counted)
+    split = await verify_log(engine, _key)
+    assert len(calls) == 1
+    assert split.findings == one_pass.findings
+    assert split.summary == one_pass.summary
+    assert (split.findings == []) is (case is None)
