@@ -25,7 +25,7 @@ from panjereh.registry.access import Principal, Role
 from panjereh.storage.audit_repo import SqlAuditStore
 from panjereh.storage.document_repo import import_document
 from panjereh.storage.tables import audit_withholdings
-from panjereh.storage.users_repo import create_user, open_session
+from panjereh.storage.users_repo import create_user, issue_token, open_session
 from panjereh.web.app import PanjerehApp, create_app
 from panjereh.web.citizen.sessions import CitizenSessions
 from panjereh.web.operator.auth import SESSION_LIFETIME, Sessions
@@ -94,6 +94,10 @@ class CitizenWorld:
     operators: dict[str, httpx.AsyncClient] = field(default_factory=dict)
     operator_csrf: dict[str, str] = field(default_factory=dict)
     clients: list[httpx.AsyncClient] = field(default_factory=list)
+    tokens: dict[str, str] = field(default_factory=dict)  # bearer tokens of the personas
+
+    def bearer(self, persona: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[persona]}"}
 
     def client(self, **cookies: str) -> httpx.AsyncClient:
         made = httpx.AsyncClient(transport=self.transport, base_url=BASE_URL, cookies=cookies)
@@ -113,7 +117,7 @@ class CitizenWorld:
             rows = await conn.execute(
                 select(t.exchange_id, t.subject_hash, t.grant_id, t.disclosure_date).order_by(t.id)
             )
-            return [tuple(r) for r in rows]  # type: ignore[misc]
+            return [(r[0], r[1], r[2], r[3]) for r in rows]
 
 
 async def dev_sign_in(client: httpx.AsyncClient, code: str, *, prefix: str = "") -> httpx.Response:
@@ -137,6 +141,7 @@ async def world(engine: AsyncEngine, dev_settings: Settings) -> AsyncIterator[Ci
     document = parse_document(citizen_government(), allow_private=False)
     root = Principal("test:setup", Role.OPERATOR)
     sessions: dict[str, tuple[str, str]] = {}
+    tokens: dict[str, str] = {}
     async with engine.begin() as conn:
         await import_document(conn, document, actor="test", reason="fixture", now=NOW)
         for name, (role, agency) in PERSONAS.items():
@@ -152,6 +157,9 @@ async def world(engine: AsyncEngine, dev_settings: Settings) -> AsyncIterator[Ci
                 now=NOW,
             )
             sessions[name] = await open_session(conn, user, lifetime=SESSION_LIFETIME, now=NOW)
+            tokens[name] = await issue_token(
+                conn, user, label="test", lifetime=timedelta(days=3650), now=NOW
+            )
     clock = FixedClock(NOW + timedelta(minutes=5))
     app = create_app(dev_settings, clock=clock)
     await app.runtime.start()
@@ -162,6 +170,7 @@ async def world(engine: AsyncEngine, dev_settings: Settings) -> AsyncIterator[Ci
         app, engine, clock, transport, citizen, "", keys.hash(CITIZEN), keys.hash(OTHER)
     )
     world.clients.append(citizen)
+    world.tokens = tokens
     try:
         signed = await dev_sign_in(citizen, persian_digits(CITIZEN))
         assert signed.status_code == 303, signed.text

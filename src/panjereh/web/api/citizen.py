@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from pydantic import Field
 from starlette.responses import JSONResponse
 
@@ -25,6 +25,7 @@ from panjereh.web.citizen.view import CitizenView, InquiryQuery
 
 CITIZEN = {"x-access": "citizen"}
 AUDITORS = {"x-access": "operator-or-auditor"}
+NO_STORE = "no-store"
 
 
 class CitizenUnauthenticated(Exception):
@@ -62,13 +63,15 @@ def router(ctx: ApiContext) -> APIRouter:
     citizen = Depends(signed_in)
 
     @router.get("/me/session", openapi_extra=CITIZEN)
-    async def session_info(session: CitizenSession = citizen) -> dict[str, Any]:
+    async def session_info(response: Response, session: CitizenSession = citizen) -> dict[str, Any]:
         """The session's CSRF token (send it in ``X-CSRF-Token`` with every change) and
         when the session ends."""
+        response.headers["Cache-Control"] = NO_STORE
         return {"csrf_token": session.csrf, "expires_at": session.expires_at.isoformat()}
 
     @router.get("/me/inquiries", openapi_extra=CITIZEN)
     async def my_inquiries(
+        response: Response,
         session: CitizenSession = citizen,
         agency: Annotated[str | None, Query(max_length=64)] = None,
         since: Annotated[date | None, Query(description="first day (Tehran), ISO")] = None,
@@ -79,6 +82,7 @@ def router(ctx: ApiContext) -> APIRouter:
         """Every inquiry about the signed-in citizen, newest first; ``next_cursor`` fetches
         the next page.  Inquiries under a confidential grant are withheld until its
         disclosure date (and the withholding is recorded for the auditors)."""
+        response.headers["Cache-Control"] = NO_STORE  # personal data: no cache keeps it
         query = InquiryQuery(Period(since, until), agency, cursor, limit)
         page = await view.page(session, query)
         return {
