@@ -557,11 +557,37 @@ def _latencies(times: list[float]) -> dict[str, Any]:
     }
 
 
+async def _citizen_tables(url: str) -> None:
+    """A data set built while migration 0007 (the citizen view) was still an empty placeholder
+    is marked as past it: run it now (stamp back to 0006, upgrade)."""
+    from alembic import command  # noqa: PLC0415
+    from sqlalchemy import inspect  # noqa: PLC0415
+    from sqlalchemy.engine import Connection  # noqa: PLC0415
+
+    from panjereh.storage.migrate import alembic_config  # noqa: PLC0415
+
+    def again(connection: Connection) -> None:
+        if inspect(connection).has_table("citizen_sessions"):
+            return
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.stamp(config, "0006")
+        command.upgrade(config, "head")
+
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(again)
+    finally:
+        await engine.dispose()
+
+
 def _citizen_http(url: str, requests: int, data_dir: Path) -> dict[str, Any]:
     import re
 
     import httpx
 
+    asyncio.run(_citizen_tables(url))
     port = _free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("PANJEREH_")},
@@ -571,13 +597,14 @@ def _citizen_http(url: str, requests: int, data_dir: Path) -> dict[str, Any]:
         "PANJEREH_API_KEY_PEPPER": PEPPER,
         "PANJEREH_HOST": "127.0.0.1",
         "PANJEREH_PORT": str(port),
-        "PANJEREH_LOG_LEVEL": "warning",
+        "PANJEREH_LOG_LEVEL": "info",
     }
-    server = subprocess.Popen(
+    log = (data_dir / "serve.log").open("wb")
+    server = subprocess.Popen(  # noqa: S603 - our own command
         [str(ROOT / ".venv" / "bin" / "panjereh"), "serve"],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -590,8 +617,8 @@ def _citizen_http(url: str, requests: int, data_dir: Path) -> dict[str, Any]:
                 except httpx.TransportError:
                     pass
                 if server.poll() is not None or time.monotonic() > deadline:
-                    error = server.stderr.read().decode() if server.stderr else ""
-                    raise RuntimeError(f"panjereh serve did not start: {error[-2000:]}")
+                    error = (data_dir / "serve.log").read_text(errors="replace")[-2000:]
+                    raise RuntimeError(f"panjereh serve did not start: {error}")
                 time.sleep(0.5)
             form = client.get("/dev/sign-in")
             token = re.search(r'name="token" value="([^"]+)"', form.text)
@@ -602,7 +629,8 @@ def _citizen_http(url: str, requests: int, data_dir: Path) -> dict[str, Any]:
                 data={"token": token.group(1), "national_code": CITIZEN, "next": ""},
             )
             if signed.status_code not in (302, 303):
-                raise RuntimeError(f"development sign-in failed: {signed.status_code}")
+                error = (data_dir / "serve.log").read_text(errors="replace")[-3000:]
+                raise RuntimeError(f"development sign-in failed: {signed.status_code}\n{error}")
             for _ in range(5):  # warm-up
                 client.get("/api/v1/me/inquiries", params={"limit": 50})
             times = []
@@ -617,6 +645,7 @@ def _citizen_http(url: str, requests: int, data_dir: Path) -> dict[str, Any]:
     finally:
         server.terminate()
         server.wait(timeout=30)
+        log.close()
     return _latencies(times) | {
         "how": "HTTP GET /api/v1/me/inquiries?limit=50 (httpx, one connection, sequential) "
         "against `panjereh serve` (one worker) on 127.0.0.1, development sign-in",
