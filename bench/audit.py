@@ -560,11 +560,11 @@ def _latencies(times: list[float]) -> dict[str, Any]:
 async def _citizen_tables(url: str) -> None:
     """A data set built while migration 0007 (the citizen view) was still an empty placeholder
     is marked as past it: run it now (stamp back to 0006, upgrade)."""
-    from alembic import command  # noqa: PLC0415
-    from sqlalchemy import inspect  # noqa: PLC0415
-    from sqlalchemy.engine import Connection  # noqa: PLC0415
+    from alembic import command
+    from sqlalchemy import inspect
+    from sqlalchemy.engine import Connection
 
-    from panjereh.storage.migrate import alembic_config  # noqa: PLC0415
+    from panjereh.storage.migrate import alembic_config
 
     def again(connection: Connection) -> None:
         if inspect(connection).has_table("citizen_sessions"):
@@ -600,7 +600,7 @@ def _citizen_http(url: str, requests: int, data_dir: Path) -> dict[str, Any]:
         "PANJEREH_LOG_LEVEL": "info",
     }
     log = (data_dir / "serve.log").open("wb")
-    server = subprocess.Popen(  # noqa: S603 - our own command
+    server = subprocess.Popen(
         [str(ROOT / ".venv" / "bin" / "panjereh"), "serve"],
         env=env,
         stdout=log,
