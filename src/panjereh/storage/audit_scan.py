@@ -60,6 +60,7 @@ from panjereh.storage.engine import StorageError
 log = logging.getLogger(__name__)
 
 CHUNK = 20_000  # rows per fetch
+MMAP_BYTES = 1 << 40  # SQLite maps at most what the file holds (and its build's limit)
 
 _SQLITE_TIME = "replace(created_at, ' ', 'T') || 'Z'"
 _POSTGRES_TIME = """to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
@@ -162,6 +163,9 @@ class _SqliteReader:
     def _open(self) -> None:
         conn = sqlite3.connect(self._path, timeout=30, isolation_level=None)
         conn.execute("PRAGMA busy_timeout=30000")
+        # Pages read through a memory map, not one pread() system call each (a read-only
+        # pass over the whole file: a fifth of its time went into them).
+        conn.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
         conn.execute("BEGIN")  # the snapshot: everything below reads the same state
         conn.execute("SELECT 1 FROM audit_records LIMIT 1").fetchall()
         self._conn = conn
