@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from alembic import command
-from sqlalchemy import insert, inspect, select
+from sqlalchemy import delete, insert, inspect, select, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from panjereh.audit.citizen import CaseStatus, Cursor, Period, SubjectRecord, Withholding
@@ -30,7 +30,7 @@ from panjereh.storage.citizen_repo import (
 )
 from panjereh.storage.events_repo import events_for
 from panjereh.storage.migrate import alembic_config, script_head
-from panjereh.storage.tables import audit_cases, citizen_sessions
+from panjereh.storage.tables import audit_cases, audit_withholdings, citizen_sessions
 
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 A, B, C = "aa" * 32, "bb" * 32, "cc" * 32
@@ -202,6 +202,20 @@ async def test_withholdings_are_written_in_one_batch_and_listed_newest_first(
             w.exchange_id
             for w in await withholdings(conn, WithholdingFilter(exchange_id="x-1"), 10)
         ] == ["x-1"]
+
+
+async def test_withholdings_are_append_only_in_the_database(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        await record_withholdings(conn, [Withholding("x-1", A, 3, None, None, None)], NOW)
+    for statement in (
+        update(audit_withholdings).values(exchange_id="x-2"),
+        delete(audit_withholdings),
+    ):
+        with pytest.raises(DBAPIError, match="append-only"):
+            async with engine.begin() as conn:
+                await conn.execute(statement)
+    async with engine.connect() as conn:
+        assert [w.exchange_id for w in await withholdings(conn, WithholdingFilter(), 10)] == ["x-1"]
 
 
 def _subject(record: AuditRecord) -> SubjectRecord:
