@@ -3,6 +3,7 @@ cases (with their control-plane events), and migration 0007 both ways."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -121,6 +122,25 @@ async def test_the_page_query_filters_by_agency_and_tehran_days(
         ]
         yesterday = Period(until=date(2026, 12, 1))
         assert _ids(await subject_records(conn, [A], RecordFilter(period=yesterday), 10)) == [5]
+
+
+async def test_withheld_pairs_are_left_out_or_picked_out_in_sql(
+    engine: AsyncEngine, store: SqlAuditStore, written: list[AuditRecord]
+) -> None:
+    unknown = _record(10, A, minutes=2)
+    await store.append([dataclasses.replace(unknown, consumer=None)])
+    hidden = (("tax-administration/assessment", "civil-registry.person.v1"),)
+    async with engine.connect() as conn:
+        shown = await subject_records(conn, [A], RecordFilter(hidden=hidden), 10)
+        assert _ids(shown) == [1, 10, 4, 3, 6, 5]  # a record without consumer stays
+        only = RecordFilter(hidden=hidden, hidden_only=True)
+        assert _ids(await subject_records(conn, [A], only, 10)) == [2]
+        below = Cursor(shown[0].created_at, shown[0].exchange_id)  # record 1, newer than 2
+        span = RecordFilter(hidden=hidden, hidden_only=True, down_to=below)
+        assert _ids(await subject_records(conn, [A], span, 10)) == []
+        above = Cursor(shown[2].created_at, shown[2].exchange_id)  # record 4, older than 2
+        span = RecordFilter(hidden=hidden, hidden_only=True, down_to=above)
+        assert _ids(await subject_records(conn, [A], span, 10)) == [2]
 
 
 async def test_one_record_is_found_only_under_the_subjects_own_hashes(
