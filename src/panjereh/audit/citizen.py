@@ -80,6 +80,10 @@ class ConfidentialGrants:
     def __len__(self) -> int:
         return len(self._by_pair)
 
+    def withheld_pairs(self, day: date) -> tuple[tuple[str, str], ...]:
+        """The (consumer, service) pairs whose records are withheld on ``day``, sorted."""
+        return tuple(sorted(pair for pair, g in self._by_pair.items() if g.withholds_on(day)))
+
     def withholding(self, record: SubjectRecord, day: date) -> Withholding | None:
         """The withholding of ``record`` on ``day``, or None if the citizen may see it."""
         if not self._by_pair or record.consumer is None or record.service_id is None:
@@ -95,21 +99,6 @@ class ConfidentialGrants:
             record.consumer,
             record.service_id,
         )
-
-
-def split_withheld(
-    records: Iterable[SubjectRecord], grants: ConfidentialGrants, day: date
-) -> tuple[list[SubjectRecord], list[Withholding]]:
-    """The records the citizen sees, and the withholdings of the others."""
-    shown: list[SubjectRecord] = []
-    withheld: list[Withholding] = []
-    for record in records:
-        found = grants.withholding(record, day)
-        if found is None:
-            shown.append(record)
-        else:
-            withheld.append(found)
-    return shown, withheld
 
 
 def tehran_day(at: datetime) -> date:

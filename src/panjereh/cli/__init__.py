@@ -246,6 +246,7 @@ def _print_welcome(settings: Settings, seeded: DemoSeed) -> None:
         "       -H 'X-Purpose: benefit-eligibility' "
         f'-d \'{{"national_code": "{citizen}"}}\''
     )
+    click.echo(f"  then sign in as that citizen at {base}/dev/sign-in: who looked at my data?")
     click.echo("")
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import (
     and_,
     delete,
     insert,
+    not_,
     or_,
     select,
     union_all,
@@ -120,11 +121,17 @@ async def close_citizen_session(conn: AsyncConnection, session_id: str) -> None:
 # The page query -------------------------------------------------------------------------------
 
 
+Pair = tuple[str, str]  # (consumer "agency/system", service id)
+
+
 @dataclass(frozen=True, slots=True)
 class RecordFilter:
     period: Period = field(default_factory=Period)
     consumer_agency: str | None = None  # an agency code: its systems' inquiries only
-    after: Cursor | None = None  # the last record of the previous page
+    after: Cursor | None = None  # the last record of the previous page (exclusive)
+    hidden: tuple[Pair, ...] = ()  # (consumer, service) pairs whose records are withheld
+    hidden_only: bool = False  # the withheld records instead of the others
+    down_to: Cursor | None = None  # only records newer than this one (exclusive)
 
 
 def _conditions(subject_hash: str, where: RecordFilter) -> list[ColumnElement[bool]]:
@@ -146,7 +153,28 @@ def _conditions(subject_hash: str, where: RecordFilter) -> list[ColumnElement[bo
                 ),
             )
         )
+    if where.down_to is not None:
+        found.append(
+            or_(
+                audit_records.c.created_at > where.down_to.created_at,
+                and_(
+                    audit_records.c.created_at == where.down_to.created_at,
+                    audit_records.c.exchange_id > where.down_to.exchange_id,
+                ),
+            )
+        )
+    if where.hidden:
+        found.append(_hidden(where.hidden, only=where.hidden_only))
     return found
+
+
+def _hidden(pairs: tuple[Pair, ...], *, only: bool) -> ColumnElement[bool]:
+    c = audit_records.c
+    under = or_(*(and_(c.consumer == consumer, c.service_id == sid) for consumer, sid in pairs))
+    if only:
+        return under
+    # A record without consumer or service is under no grant (and NOT NULL would drop it).
+    return or_(c.consumer.is_(None), c.service_id.is_(None), not_(under))
 
 
 def _one_subject(subject_hash: str, where: RecordFilter, limit: int) -> Select[tuple[object]]:
@@ -161,7 +189,7 @@ def _one_subject(subject_hash: str, where: RecordFilter, limit: int) -> Select[t
 async def subject_records(
     conn: AsyncConnection, subject_hashes: Sequence[str], where: RecordFilter, limit: int
 ) -> list[SubjectRecord]:
-    """Up to ``limit`` records about the subject, newest first, after ``where.after``."""
+    """Up to ``limit`` records about the subject, newest first, as ``where`` says."""
     if len(subject_hashes) == 1:
         query = _one_subject(subject_hashes[0], where, limit)
     else:  # each branch walks its own index range; the merge sorts at most n rows per hash

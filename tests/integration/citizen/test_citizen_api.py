@@ -301,3 +301,17 @@ async def test_withholdings_are_for_auditors_and_operators(
     assert later.json()["withholdings"] == []
     assert (await client.get(path, params={"cursor": "x"}, headers=auth)).status_code == 422
     assert await count(world, audit_withholdings) == 2
+
+
+async def test_a_page_is_never_short_because_of_withheld_records(world: CitizenWorld) -> None:
+    await world.write([record(n, world.hash, consumer=SECRET) for n in range(1, 13)])
+    await world.write([record(13, world.hash), record(14, world.hash)])
+    first = await world.citizen.get(INQUIRIES, params={"limit": 1})
+    assert ids(first) == [exchange_id(13)]  # twelve newer withheld records skipped in SQL
+    assert [w[0] for w in await world.withholdings()] == [exchange_id(n) for n in range(1, 13)]
+    second = await world.citizen.get(
+        INQUIRIES, params={"limit": 1, "cursor": first.json()["next_cursor"]}
+    )
+    assert ids(second) == [exchange_id(14)]
+    assert second.json()["next_cursor"] is None
+    assert len(await world.withholdings()) == 12  # nothing withheld in the second page's span

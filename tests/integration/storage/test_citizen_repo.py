@@ -3,13 +3,14 @@ cases (with their control-plane events), and migration 0007 both ways."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from alembic import command
-from sqlalchemy import insert, inspect, select
+from sqlalchemy import delete, insert, inspect, select, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from panjereh.audit.citizen import CaseStatus, Cursor, Period, SubjectRecord, Withholding
@@ -30,7 +31,7 @@ from panjereh.storage.citizen_repo import (
 )
 from panjereh.storage.events_repo import events_for
 from panjereh.storage.migrate import alembic_config, script_head
-from panjereh.storage.tables import audit_cases, citizen_sessions
+from panjereh.storage.tables import audit_cases, audit_withholdings, citizen_sessions
 
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 A, B, C = "aa" * 32, "bb" * 32, "cc" * 32
@@ -123,6 +124,25 @@ async def test_the_page_query_filters_by_agency_and_tehran_days(
         assert _ids(await subject_records(conn, [A], RecordFilter(period=yesterday), 10)) == [5]
 
 
+async def test_withheld_pairs_are_left_out_or_picked_out_in_sql(
+    engine: AsyncEngine, store: SqlAuditStore, written: list[AuditRecord]
+) -> None:
+    unknown = _record(10, A, minutes=2)
+    await store.append([dataclasses.replace(unknown, consumer=None)])
+    hidden = (("tax-administration/assessment", "civil-registry.person.v1"),)
+    async with engine.connect() as conn:
+        shown = await subject_records(conn, [A], RecordFilter(hidden=hidden), 10)
+        assert _ids(shown) == [1, 10, 4, 3, 6, 5]  # a record without consumer stays
+        only = RecordFilter(hidden=hidden, hidden_only=True)
+        assert _ids(await subject_records(conn, [A], only, 10)) == [2]
+        below = Cursor(shown[0].created_at, shown[0].exchange_id)  # record 1, newer than 2
+        span = RecordFilter(hidden=hidden, hidden_only=True, down_to=below)
+        assert _ids(await subject_records(conn, [A], span, 10)) == []
+        above = Cursor(shown[2].created_at, shown[2].exchange_id)  # record 4, older than 2
+        span = RecordFilter(hidden=hidden, hidden_only=True, down_to=above)
+        assert _ids(await subject_records(conn, [A], span, 10)) == [2]
+
+
 async def test_one_record_is_found_only_under_the_subjects_own_hashes(
     engine: AsyncEngine, written: list[AuditRecord]
 ) -> None:
@@ -202,6 +222,20 @@ async def test_withholdings_are_written_in_one_batch_and_listed_newest_first(
             w.exchange_id
             for w in await withholdings(conn, WithholdingFilter(exchange_id="x-1"), 10)
         ] == ["x-1"]
+
+
+async def test_withholdings_are_append_only_in_the_database(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        await record_withholdings(conn, [Withholding("x-1", A, 3, None, None, None)], NOW)
+    for statement in (
+        update(audit_withholdings).values(exchange_id="x-2"),
+        delete(audit_withholdings),
+    ):
+        with pytest.raises(DBAPIError, match="append-only"):
+            async with engine.begin() as conn:
+                await conn.execute(statement)
+    async with engine.connect() as conn:
+        assert [w.exchange_id for w in await withholdings(conn, WithholdingFilter(), 10)] == ["x-1"]
 
 
 def _subject(record: AuditRecord) -> SubjectRecord:

@@ -17,7 +17,6 @@ from panjereh.audit.citizen import (
     Withholding,
     check_limit,
     check_reason,
-    split_withheld,
     tehran_day,
 )
 from panjereh.domain.errors import InvalidValue
@@ -50,15 +49,27 @@ def test_only_records_under_a_confidential_pair_are_withheld() -> None:
         record(4, None, "civil-registry.person.v1"),  # an unknown caller
         record(5, "judiciary/cases", None),
     ]
-    shown, withheld = split_withheld(records, grants, date(2026, 12, 2))
-    assert [r.exchange_id for r in shown] == ["x-2", "x-4", "x-5"]
-    assert withheld == [
+    today, disclosed = date(2026, 12, 2), date(2027, 3, 21)
+    assert [grants.withholding(r, today) for r in records] == [
         Withholding("x-1", "ab" * 32, 7, date(2027, 3, 21), "judiciary/cases", SECRET.service_id),
+        None,
         Withholding("x-3", "ab" * 32, 8, None, "police/intel", "civil-registry.person.v1"),
+        None,
+        None,
     ]
-    shown, withheld = split_withheld(records, grants, date(2027, 3, 21))
-    assert [r.exchange_id for r in shown] == ["x-1", "x-2", "x-4", "x-5"]
-    assert [w.exchange_id for w in withheld] == ["x-3"]
+    assert [grants.withholding(r, disclosed) is None for r in records] == [
+        True,
+        True,
+        False,
+        True,
+        True,
+    ]
+    assert grants.withheld_pairs(today) == (
+        ("judiciary/cases", "traffic-police.vehicles.v1"),
+        ("police/intel", "civil-registry.person.v1"),
+    )
+    assert grants.withheld_pairs(disclosed) == (("police/intel", "civil-registry.person.v1"),)
+    assert ConfidentialGrants([]).withheld_pairs(today) == ()
 
 
 def test_the_day_that_counts_is_tehrans() -> None:

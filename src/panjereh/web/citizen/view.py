@@ -1,17 +1,18 @@
 """ "Who looked at my data?": the rows of a citizen's page, for the API and the portal alike.
 
-A page costs one indexed query (more only when confidential records fill most of it), one
-look-up of which shown records the citizen already reported, and — only if something was
-withheld — one multi-row INSERT of the withholdings.  Names come from the in-memory registry
-snapshot; the confidential grants and purpose names are read once per registry version.
+A page costs one indexed query for the records the citizen may see (withheld ones excluded in
+SQL, so a page is never short because of them), one indexed query for the withheld records in
+the same span (to record them), one look-up of which shown records the citizen already
+reported, and — only if something was withheld — one multi-row INSERT of the withholdings.
+Names come from the in-memory registry snapshot; the confidential grants and purpose names
+are read once per registry version.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import select
@@ -46,7 +47,8 @@ from panjereh.storage.citizen_repo import (
 from panjereh.storage.tables import audit_cases
 from panjereh.web.runtime import Runtime
 
-MAX_ROUNDS = 5  # queries per page at most, when withheld records crowd out the shown ones
+# Withholdings recorded per view at most (a last page may span a long confidential history).
+MAX_WITHHELD = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,29 +127,6 @@ class InquiryPage:
     next_cursor: str | None
 
 
-@dataclass
-class _Scan:
-    """Records read so far for one page, in order."""
-
-    limit: int
-    shown: list[SubjectRecord]
-    withheld: list[Withholding]
-    pending: list[Withholding]  # withheld after the last shown row: this page's or the next's
-
-    def take(self, record: SubjectRecord, withholding: Withholding | None) -> None:
-        if withholding is not None:
-            self.pending.append(withholding)
-            return
-        self.shown.append(record)
-        if len(self.shown) <= self.limit:
-            self.withheld.extend(self.pending)
-            self.pending = []
-
-    @property
-    def full(self) -> bool:
-        return len(self.shown) > self.limit
-
-
 class CitizenView:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
@@ -193,54 +172,34 @@ class CitizenView:
     async def page(self, session: CitizenSession, query: InquiryQuery) -> InquiryPage:
         reference = await self.reference()
         limit = check_limit(query.limit)
+        now = self.runtime.clock.now()
+        day = tehran_day(now)
         where = RecordFilter(
             period=query.period,
             consumer_agency=self.check_agency(reference, query.agency),
             after=Cursor.decode(query.cursor) if query.cursor else None,
+            hidden=reference.confidential.withheld_pairs(day),
         )
-        now = self.runtime.clock.now()
+        hashes = session.subject_hashes
         async with self.runtime.engine.connect() as conn:
-            scan, last = await self._scan(conn, session, reference, where, limit, now)
-            shown = scan.shown[:limit]
+            found = await subject_records(conn, hashes, where, limit + 1)
+            shown, more = found[:limit], len(found) > limit
+            last = Cursor(shown[-1].created_at, shown[-1].exchange_id) if shown else None
+            withheld: list[Withholding] = []
+            if where.hidden:  # those this page would have shown: down to its last row
+                span = replace(where, hidden_only=True, down_to=last if more else None)
+                for record in await subject_records(conn, hashes, span, MAX_WITHHELD):
+                    withholding = reference.confidential.withholding(record, day)
+                    if withholding is not None:
+                        withheld.append(withholding)
             reported = await self._reported(conn, session, [r.exchange_id for r in shown])
-        if scan.full:
-            tail = shown[-1]
-            next_cursor: str | None = Cursor(tail.created_at, tail.exchange_id).encode()
-        else:
-            next_cursor = last.encode() if last is not None else None
-        if scan.withheld:
+        if withheld:
             async with self.runtime.engine.begin() as conn:
-                await record_withholdings(conn, scan.withheld, now)
-        return InquiryPage([self._row(reference, r, reported) for r in shown], next_cursor)
-
-    async def _scan(
-        self,
-        conn: AsyncConnection,
-        session: CitizenSession,
-        reference: Reference,
-        where: RecordFilter,
-        limit: int,
-        now: datetime,
-    ) -> tuple[_Scan, Cursor | None]:
-        """Read until the page is full (or the records end, or `MAX_ROUNDS`); the cursor to
-        continue from when the rounds ran out first."""
-        day = tehran_day(now)
-        scan = _Scan(limit, [], [], [])
-        for _ in range(MAX_ROUNDS):
-            batch = await subject_records(conn, session.subject_hashes, where, limit + 1)
-            for record in batch:
-                scan.take(record, reference.confidential.withholding(record, day))
-                if scan.full:
-                    return scan, None
-            if len(batch) <= limit:  # the records ended
-                scan.withheld.extend(scan.pending)
-                return scan, None
-            tail = batch[-1]
-            where = RecordFilter(
-                where.period, where.consumer_agency, Cursor(tail.created_at, tail.exchange_id)
-            )
-        scan.withheld.extend(scan.pending)  # scanned: the next page starts after them
-        return scan, where.after
+                await record_withholdings(conn, withheld, now)
+        return InquiryPage(
+            [self._row(reference, r, reported) for r in shown],
+            last.encode() if more and last is not None else None,
+        )
 
     async def _reported(
         self, conn: AsyncConnection, session: CitizenSession, exchange_ids: list[str]

@@ -149,7 +149,7 @@ class InquiryPages:
         ]
         return sorted(named, key=lambda pair: pair[1])
 
-    async def list(self, request: Request, locale: Locale) -> Response:
+    async def inquiries(self, request: Request, locale: Locale) -> Response:
         session = await self.signed_in(request, locale)
         if isinstance(session, Response):
             return session
@@ -256,7 +256,7 @@ def routes(pages: InquiryPages) -> list[BaseRoute]:
         locale = citizen_locale(base, ME_PATH)
         p = prefix(locale)
         found += [
-            route(f"{p}{ME_PATH}", _bound(pages.list, locale), access=Access.CITIZEN),
+            route(f"{p}{ME_PATH}", _bound(pages.inquiries, locale), access=Access.CITIZEN),
             route(
                 f"{p}{ME_PATH}/{{exchange_id}}/flag",
                 _bound(pages.flag, locale),

@@ -1,5 +1,9 @@
 """citizen view: citizens' sessions, the cases they open, the withholdings they never see
 
+Withholdings are append-only like the audit records (the trigger function of 0006 on
+PostgreSQL, RAISE(ABORT) triggers on SQLite): they are the auditors' record of what was held
+back.  Cases are not: closing one is an UPDATE (and a control-plane event).
+
 Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-02 07:00:00
@@ -93,9 +97,26 @@ def upgrade() -> None:
         unique=False,
     )
 
+    _append_only("audit_withholdings")
+
+
+def _append_only(table: str) -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION panjereh_audit_append_only()"
+        )
+        return
+    for action in ("UPDATE", "DELETE"):
+        op.execute(
+            f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: {action} on "
+            f"{table} refused'); END"
+        )
+
 
 def downgrade() -> None:
-    op.drop_table("audit_withholdings")
+    op.drop_table("audit_withholdings")  # its triggers go with it
     op.drop_index("uq_audit_cases_open", table_name="audit_cases")
     op.drop_table("audit_cases")
     op.drop_table("citizen_sessions")
