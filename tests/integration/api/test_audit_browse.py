@@ -14,6 +14,7 @@ from panjereh.audit.records import AuditRecord, Outcome
 from panjereh.domain.identifiers import national_code_check_digit
 from panjereh.storage.audit_browse import RecordCursor
 from panjereh.storage.audit_repo import SqlAuditStore
+from panjereh.web.app import PanjerehApp
 from tests.integration.api.conftest import Api
 from tests.unit.audit.test_chain import RECORD
 
@@ -42,9 +43,9 @@ LOG = [
 NEWEST_FIRST = [6, 5, 4, 3, 2, 1]
 
 
-async def _write(api: Api) -> dict[str, str]:
+async def write_log(app: PanjerehApp) -> dict[str, str]:
     """The log above; returns the subject hash of each national code."""
-    keys = api.app.runtime.subject_keys
+    keys = app.runtime.subject_keys
     hashes = {CODE: keys.hash(CODE), OTHER_CODE: keys.hash(OTHER_CODE)}
     records: list[AuditRecord] = [
         dataclasses.replace(
@@ -58,7 +59,7 @@ async def _write(api: Api) -> dict[str, str]:
         )
         for n, minutes, consumer, service, outcome, subject in LOG
     ]
-    store = SqlAuditStore(api.app.runtime.engine)
+    store = SqlAuditStore(app.runtime.engine)
     try:
         await store.append(records)
     finally:
@@ -77,7 +78,7 @@ async def _list(api: Api, persona: str, **params: str | int) -> list[int]:
 
 
 async def test_each_persona_sees_only_the_records_its_agency_is_party_to(api: Api) -> None:
-    await _write(api)
+    await write_log(api.app)
     seen = {
         persona: await _list(api, persona)
         for persona in ("stranger", "consumer", "owner", "auditor", "operator")
@@ -94,7 +95,7 @@ async def test_each_persona_sees_only_the_records_its_agency_is_party_to(api: Ap
 
 
 async def test_a_filter_outside_its_agency_gives_an_administrator_nothing(api: Api) -> None:
-    await _write(api)
+    await write_log(api.app)
     assert await _list(api, "consumer", consumer_agency="science-ministry") == []
     assert await _list(api, "stranger", service=PERSON) == [2]  # only its own inquiry
 
@@ -122,12 +123,12 @@ async def test_a_filter_outside_its_agency_gives_an_administrator_nothing(api: A
 async def test_filters_narrow_the_list(
     api: Api, params: dict[str, str], expected: list[int]
 ) -> None:
-    await _write(api)
+    await write_log(api.app)
     assert await _list(api, "auditor", **params) == expected
 
 
 async def test_pages_follow_each_other_newest_first_without_gaps_or_repeats(api: Api) -> None:
-    await _write(api)
+    await write_log(api.app)
     seen: list[int] = []
     cursors: list[str] = []
     after = ""
@@ -152,7 +153,7 @@ async def test_pages_follow_each_other_newest_first_without_gaps_or_repeats(api:
 
 
 async def test_a_row_carries_every_field_but_only_a_short_subject_reference(api: Api) -> None:
-    hashes = await _write(api)
+    hashes = await write_log(api.app)
     answer = await api.client.get(
         "/api/v1/audit/records", params={"limit": 6}, headers=api.auth("auditor")
     )
@@ -190,7 +191,7 @@ async def test_a_row_carries_every_field_but_only_a_short_subject_reference(api:
 async def test_a_national_code_search_finds_the_persons_records_and_never_echoes_it(
     api: Api, caplog: pytest.LogCaptureFixture
 ) -> None:
-    hashes = await _write(api)
+    hashes = await write_log(api.app)
     caplog.set_level(logging.DEBUG)
     for persona in ("auditor", "operator"):
         answer = await api.client.post(
@@ -217,7 +218,7 @@ async def test_a_national_code_search_finds_the_persons_records_and_never_echoes
 async def test_an_agency_administrator_may_not_search_by_national_code(
     api: Api, persona: str
 ) -> None:
-    await _write(api)
+    await write_log(api.app)
     answer = await api.client.post(
         "/api/v1/audit/records/search", json={"national_code": CODE}, headers=api.auth(persona)
     )
@@ -281,7 +282,7 @@ async def test_a_limit_beyond_500_is_refused(api: Api) -> None:
 async def test_a_proof_waiting_for_its_checkpoint_is_a_404_to_whom_it_does_not_concern(
     api: Api,
 ) -> None:
-    await _write(api)
+    await write_log(api.app)
     path = f"/api/v1/audit/records/{_exchange_id(1)}/proof"
     statuses = {
         persona: (await api.client.get(path, headers=api.auth(persona))).status_code
