@@ -43,6 +43,7 @@ async def test_the_log_shows_each_persona_its_own_records_in_both_languages(
             answer = await area.get(persona, f"{prefix}/audit")
             assert answer.status_code == 200, (persona, answer.text)
             assert listed(answer.text) == VISIBLE[persona], (persona, prefix)
+            assert "built-in method" not in answer.text  # a text key shadowed by a dict method
             assert f'href="{prefix}/audit" aria-current="page"' in answer.text  # in the nav
 
 
@@ -196,6 +197,7 @@ async def test_a_record_shows_every_field_its_chain_position_and_then_its_proof(
     assert "Ed25519 signature" in english.text
     assert "<dd>API key</dd>" in english.text
     assert "<dd>3.25</dd>" in english.text  # the duration in ms
+    assert "built-in method" not in english.text
     assert "Person inquiry" in english.text
     download = await area.get("consumer", f"{path}/proof.json")
     assert download.status_code == 200
@@ -233,6 +235,7 @@ async def test_the_events_page_lists_control_plane_events_without_key_hashes(
         assert page.status_code == 200
         assert "api-key.issue" in page.text
         assert "user.create" in page.text
+        assert "built-in method" not in page.text
         assert key_hash not in page.text
         narrowed = await area.get(
             "operator", f"{prefix}/audit/events", params={"action": "api-key.issue"}

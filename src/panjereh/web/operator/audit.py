@@ -14,6 +14,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -294,6 +295,12 @@ async def _proof(ctx: Context, row: Mapping[str, Any]) -> tuple[dict[str, Any] |
     return (found[1] if found is not None else None), False
 
 
+def _checkpoint_time(proof: Mapping[str, Any] | None) -> datetime | None:
+    if proof is None:
+        return None
+    return datetime.fromisoformat(str(proof["checkpoint"]["created_at"]))
+
+
 async def record(ctx: Context) -> Response:
     row = await _visible_row(ctx)
     proof, waiting = await _proof(ctx, row)
@@ -310,6 +317,7 @@ async def record(ctx: Context) -> Response:
         provider_agency=provider_agency_of(snapshot, row["service_id"]),
         subject=subject_ref(row["subject_hash"]),
         proof=proof,
+        checkpoint_time=_checkpoint_time(proof),
         waiting=waiting,
         seconds=seconds,
     )

@@ -31,7 +31,7 @@ FA: Mapping[str, str] = {
     "until": "تا روز (با خود آن روز)",
     "day_hint": "۱۴۰۵/۰۹/۱۱",
     "show": "نمایش",
-    "clear": "پاک کردن پالایه‌ها",
+    "clear_filters": "پاک کردن پالایه‌ها",
     "national_code": "جست‌وجو با کد ملی",
     "national_code_hint": "کد ملی ده‌رقمی",
     "national_code_note": (
@@ -134,7 +134,7 @@ EN: Mapping[str, str] = {
     "until": "To day (inclusive)",
     "day_hint": "2026-12-02",
     "show": "Show",
-    "clear": "Clear the filters",
+    "clear_filters": "Clear the filters",
     "national_code": "Search by national code",
     "national_code_hint": "10-digit national code",
     "national_code_note": (
