@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, false, or_, select
+from sqlalchemy import ColumnElement, Select, false, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from panjereh.domain.errors import InvalidValue
@@ -28,6 +28,7 @@ from panjereh.storage.tables import audit_records, registry_events
 
 MAX_LIMIT = 500
 MAX_HASHES = 8  # a subject key in use and the ones it rotated from
+MAX_BRANCHES = 200  # a provider agency with more services is read with one IN list
 
 Row = dict[str, Any]
 
@@ -117,12 +118,14 @@ class RecordQuery:
     subject_hashes: tuple[str, ...] = ()
     scope: tuple[str, tuple[str, ...]] | None = None
 
-    def where(self) -> list[ColumnElement[bool]]:
+    def where(self, *, provider: bool = True) -> list[ColumnElement[bool]]:
+        """The conditions (``provider=False``: all but the provider agency's services)."""
+        by_provider = provider and self.provider_services is not None
         optional: list[ColumnElement[bool] | None] = [
             _R.service_id == self.service_id if self.service_id else None,
             _R.consumer == self.consumer if self.consumer else None,
             _consumed_by(self.consumer_agency) if self.consumer_agency else None,
-            _provided_by(self.provider_services) if self.provider_services is not None else None,
+            _provided_by(self.provider_services or ()) if by_provider else None,
             _either(self.either_agency),
             _either(self.scope),
             _R.outcome == self.outcome if self.outcome else None,
@@ -155,15 +158,42 @@ class Page:
     next: str | None  # the opaque cursor of the following page, None on the last one
 
 
-def _records_query(query: RecordQuery, after: RecordCursor | None, limit: int) -> Select[Any]:
-    statement = select(audit_records).where(*query.where())
-    if after is not None:
-        # `created_at <= t` bounds the index range; the rest breaks ties within one instant.
-        statement = statement.where(
-            _R.created_at <= after.created_at,
-            or_(_R.created_at < after.created_at, _R.id < after.id),
-        )
+def _after(statement: Select[Any], after: RecordCursor | None) -> Select[Any]:
+    if after is None:
+        return statement
+    # `created_at <= t` bounds the index range; the rest breaks ties within one instant.
+    return statement.where(
+        _R.created_at <= after.created_at,
+        or_(_R.created_at < after.created_at, _R.id < after.id),
+    )
+
+
+def _newest_first(statement: Select[Any], limit: int) -> Select[Any]:
     return statement.order_by(_R.created_at.desc(), _R.id.desc()).limit(limit + 1)
+
+
+def _records_query(query: RecordQuery, after: RecordCursor | None, limit: int) -> Select[Any]:
+    services = query.provider_services
+    if services is not None and 1 < len(services) <= MAX_BRANCHES:
+        return _per_service(query, services, after, limit)
+    return _newest_first(_after(select(audit_records).where(*query.where()), after), limit)
+
+
+def _per_service(
+    query: RecordQuery, services: Sequence[str], after: RecordCursor | None, limit: int
+) -> Select[Any]:
+    """A provider agency's records: each service's newest page from its index, merged.
+
+    ``service_id IN (...)`` ordered by time cannot walk ``(service_id, created_at)`` in
+    order, so the database would read every record of the agency and sort them; one branch
+    per service reads at most a page each."""
+    base = query.where(provider=False)
+    branches = []
+    for service_id in services:
+        one = select(audit_records).where(*base, _R.service_id == service_id)
+        branches.append(select(_newest_first(_after(one, after), limit).subquery()))
+    merged = union_all(*branches).subquery()
+    return select(merged).order_by(merged.c.created_at.desc(), merged.c.id.desc()).limit(limit + 1)
 
 
 async def records_page(
