@@ -57,18 +57,19 @@ _HASH = re.compile(r"[0-9a-f]{64}", re.ASCII)
 _MAX_EXCHANGE_ID = 64
 
 
-@dataclass(frozen=True, slots=True)
 class Names:
     """Agencies, services and systems by name in the page's language (from the snapshot)."""
 
-    snapshot: RegistrySnapshot
-    lang: str
+    def __init__(self, snapshot: RegistrySnapshot, lang: str) -> None:
+        self.snapshot = snapshot
+        self.lang = lang
+        self._agencies = {a.code: a for a in snapshot.agencies.values()}
 
     def agency(self, code: str | None) -> str:
-        for agency in self.snapshot.agencies.values():
-            if agency.code == code:
-                return agency.name_fa if self.lang == "fa" else agency.name_en
-        return code or ""
+        agency = self._agencies.get(code or "")
+        if agency is None:
+            return code or ""
+        return agency.name_fa if self.lang == "fa" else agency.name_en
 
     def service(self, service_id: str | None) -> str:
         service = self.snapshot.services.get(service_id or "")
@@ -121,7 +122,9 @@ def _digits(ctx: Context) -> Callable[[object], str]:
     """Any number or id in the page's digits (floats included, unlike `Formatter.num`)."""
 
     def plain(value: object) -> str:
-        return f"{value:g}" if isinstance(value, float) else str(value)
+        if isinstance(value, float):  # milliseconds: at most three decimals, no exponent
+            return f"{value:.3f}".rstrip("0").rstrip(".")
+        return str(value)
 
     if ctx.locale.lang == "fa":  # the Persian decimal separator too: ۳٫۲۵
         return lambda value: persian_digits(plain(value)).replace(".", "٫")
