@@ -57,6 +57,23 @@ def test_every_api_route_declares_its_access_policy(tmp_path: Path) -> None:
     assert len(operations) > 20
 
 
+def test_no_api_operation_takes_a_national_code_in_its_url(tmp_path: Path) -> None:
+    """URLs end up in access logs and browser histories: a national code goes in a body."""
+    app = create_app(Settings(env=Environment.DEVELOPMENT, data_dir=tmp_path))
+    api = next(
+        item.app for item in app.web.routes if isinstance(item, Mount) and item.path == "/api/v1"
+    )
+    assert isinstance(api, FastAPI)
+    in_urls = [
+        f"{method.upper()} {path} {parameter['name']}"
+        for path, item in api.openapi()["paths"].items()
+        for method, operation in item.items()
+        for parameter in operation.get("parameters", [])
+        if "national" in parameter["name"] or "subject" in parameter["name"]
+    ]
+    assert in_urls == []
+
+
 @pytest.mark.parametrize("name", sorted(setting_names()))
 def test_every_setting_is_documented(name: str) -> None:
     assert f"`{name}`" in (ROOT / "docs" / "configuration.md").read_text()

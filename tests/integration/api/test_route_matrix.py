@@ -156,6 +156,14 @@ CASES = [
         {"stranger": 404, "consumer": 404, "owner": 404, "auditor": 200, "operator": 200},
     ),
     Case("GET", "/api/v1/audit/checkpoints", {"nobody": 200, **ALL_READ}),
+    Case("GET", "/api/v1/audit/records", ALL_READ),  # each its own agency's (test_audit_browse)
+    Case(
+        "POST",
+        "/api/v1/audit/records/search",
+        merged(OPERATOR_ONLY, auditor=200),
+        {"national_code": "0013542419"},
+    ),
+    Case("GET", "/api/v1/audit/events", merged(OPERATOR_ONLY, auditor=200)),
     Case(
         "GET",
         "/api/v1/audit/records/0190f3c2-3333-7000-8000-000000000009/proof",

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from starlette.routing import BaseRoute
 
 from panjereh.registry.model import Status
-from panjereh.web.operator import actions, cases, sign_in, views
+from panjereh.web.operator import actions, audit, cases, sign_in, views
 from panjereh.web.operator.area import Area, Handler
 from panjereh.web.operator.i18n import LOCALES, OperatorLocale
 from panjereh.web.policy import Access, route
@@ -63,6 +63,11 @@ def _routes(area: Area, locale: OperatorLocale) -> list[BaseRoute]:
         page("/cases/{case_id}", cases.case),
         page("/cases/{case_id}/close", cases.close(), *_OP),
         page("/withholdings", cases.withholdings_list),
+        page("/audit", audit.records),
+        page("/audit/search", audit.search, Access.SIGNED_IN, POST),
+        page("/audit/records/{exchange_id}", audit.record),
+        page("/audit/records/{exchange_id}/proof.json", audit.proof_file),
+        page("/audit/events", audit.events),
         page(CATCH_ALL, views.not_found),  # last: every other path of the area
     ]
 

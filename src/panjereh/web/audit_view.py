@@ -1,0 +1,272 @@
+"""What the API and the operator area share when they show the audit log: reading the
+filters people give (periods, a national code), who may see which record, and the rows as
+they leave the server (docs/audit-log.md, "Operator and auditor view").
+
+No national code leaves this module: one given to search with is parsed, hashed with the
+runtime's subject keys and dropped; a row carries only the first `SUBJECT_REF_LENGTH` hex
+characters of its subject's keyed hash (enough to see that two records are about the same
+person, useless for finding out who without the key).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from panjereh.audit.records import Outcome
+from panjereh.audit.subjects import SubjectKeys
+from panjereh.domain.errors import InvalidValue
+from panjereh.domain.identifiers import NationalCode
+from panjereh.domain.jalali import TEHRAN, parse_jalali_date
+from panjereh.domain.text import ascii_digits, normalize
+from panjereh.registry.access import Forbidden, Principal
+from panjereh.registry.snapshot import RegistrySnapshot
+from panjereh.storage.audit_browse import RecordQuery, Row
+
+SUBJECT_REF_LENGTH = 12
+REDACTED = "(not shown)"
+_HIDDEN_KEYS = frozenset({"key_hash", "password_hash", "token_hash"})
+_MAX_DATE_LENGTH = 40
+
+
+def _invalid(code: str, field: str, en: str, fa: str) -> InvalidValue:
+    return InvalidValue(f"audit.{code}", message_en=en, message_fa=fa, field=field)
+
+
+def _with_field(error: InvalidValue, field: str) -> InvalidValue:
+    return InvalidValue(
+        error.code, message_en=error.message_en, message_fa=error.message_fa, field=field
+    )
+
+
+# Periods ------------------------------------------------------------------------------------
+
+
+def day_start(day: date) -> datetime:
+    """The instant a Tehran day starts, in UTC (the days people mean are Iran's)."""
+    return datetime.combine(day, time(0), tzinfo=TEHRAN).astimezone(UTC)
+
+
+def parse_instant(raw: str | None, *, field: str, end: bool) -> datetime | None:
+    """An API period bound: an ISO date (a Tehran day: ``since`` from its start, ``until`` to
+    its end) or an ISO datetime with its offset (``2026-12-02T08:00:00Z``)."""
+    if raw is None or not raw.strip():
+        return None
+    text = ascii_digits(raw.strip())
+    if len(text) > _MAX_DATE_LENGTH:
+        raise _period_error(field)
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            return day_start(day + timedelta(days=1) if end else day)
+        moment = datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError:
+        raise _period_error(field) from None
+    if moment.tzinfo is None:
+        raise _invalid(
+            "period-offset",
+            field,
+            "Give the time with its offset, e.g. 2026-12-02T08:00:00Z or +03:30.",
+            "زمان را با اختلاف ساعتش بنویسید، مانند 2026-12-02T08:00:00Z یا +03:30.",
+        )
+    return moment.astimezone(UTC)
+
+
+def _period_error(field: str) -> InvalidValue:
+    return _invalid(
+        "period",
+        field,
+        "Write a date like 2026-12-02 or a time like 2026-12-02T08:00:00Z.",
+        "تاریخ را مانند 2026-12-02 یا زمان را مانند 2026-12-02T08:00:00Z بنویسید.",
+    )
+
+
+def parse_day(raw: str, lang: str, *, field: str, end: bool) -> datetime | None:
+    """A page's period bound: a Jalali day on Persian pages (۱۴۰۵/۰۹/۱۱), an ISO day on
+    English ones (2026-12-02); ``end`` gives the end of that day."""
+    text = normalize(raw).strip()
+    if not text:
+        return None
+    if lang == "fa":
+        try:
+            day = parse_jalali_date(text)
+        except InvalidValue as exc:
+            raise _with_field(exc, field) from None
+    else:
+        day = _iso_day(ascii_digits(text), field)
+    return day_start(day + timedelta(days=1) if end else day)
+
+
+def _iso_day(text: str, field: str) -> date:
+    try:
+        if len(text) == 10:
+            return date.fromisoformat(text)
+    except ValueError:
+        pass
+    raise _invalid(
+        "day", field, "Write the day like 2026-12-02.", "روز را مانند 2026-12-02 بنویسید."
+    )
+
+
+def check_period(since: datetime | None, until: datetime | None) -> None:
+    if since is not None and until is not None and since >= until:
+        raise _invalid(
+            "period-order",
+            "until",
+            "The period ends before it starts.",
+            "پایان بازه پیش از آغاز آن است.",
+        )
+
+
+# Filters ------------------------------------------------------------------------------------
+
+
+def parse_outcome(raw: str) -> str:
+    if raw and raw not in {o.value for o in Outcome}:
+        raise _invalid(
+            "outcome",
+            "outcome",
+            "The outcome is one of: " + ", ".join(o.value for o in Outcome) + ".",
+            "نتیجه یکی از این‌هاست: " + "، ".join(o.value for o in Outcome) + ".",
+        )
+    return raw
+
+
+def subject_hashes(principal: Principal, keys: SubjectKeys, national_code: str) -> tuple[str, ...]:
+    """The keyed hashes to search a national code by (operators and auditors only)."""
+    if not national_code.strip():
+        return ()
+    if not principal.reads_everything:
+        raise Forbidden("only operators and auditors may search the log by national code")
+    try:
+        code = NationalCode.parse(national_code)
+    except InvalidValue as exc:
+        raise _with_field(exc, "national_code") from None
+    return keys.lookup_hashes(code.value)
+
+
+def agency_services(snapshot: RegistrySnapshot, agency: str) -> tuple[str, ...]:
+    return tuple(sorted(s.id for s in snapshot.services.values() if s.agency.code == agency))
+
+
+def record_query(
+    principal: Principal,
+    snapshot: RegistrySnapshot,
+    *,
+    service: str = "",
+    system: str = "",
+    consumer_agency: str = "",
+    provider_agency: str = "",
+    agency: str = "",
+    outcome: str = "",
+    since: datetime | None = None,
+    until: datetime | None = None,
+    hashes: tuple[str, ...] = (),
+) -> RecordQuery:
+    """The query for these filters, limited to what ``principal`` may see: an agency's
+    administrator sees only records its agency is the consumer or the provider of."""
+    check_period(since, until)
+    scope = None
+    if not principal.reads_everything:
+        own = principal.agency or ""
+        scope = (own, agency_services(snapshot, own) if own else ())
+    return RecordQuery(
+        service_id=service,
+        consumer=system,
+        consumer_agency=consumer_agency,
+        provider_services=agency_services(snapshot, provider_agency) if provider_agency else None,
+        either_agency=(agency, agency_services(snapshot, agency)) if agency else None,
+        outcome=parse_outcome(outcome),
+        since=since,
+        until=until,
+        subject_hashes=hashes,
+        scope=scope,
+    )
+
+
+# Who sees what -------------------------------------------------------------------------------
+
+
+def consumer_agency_of(consumer: str | None) -> str:
+    return (consumer or "").split("/", 1)[0]
+
+
+def provider_agency_of(snapshot: RegistrySnapshot, service_id: str | None) -> str | None:
+    service = snapshot.services.get(service_id or "")
+    return service.agency.code if service is not None else None
+
+
+def may_see_record(
+    principal: Principal, snapshot: RegistrySnapshot, consumer: str | None, service_id: str | None
+) -> bool:
+    """Operators and auditors see every record; an agency the records of its own systems'
+    inquiries and of inquiries to its services."""
+    if principal.reads_everything:
+        return True
+    if principal.agency is None:
+        return False
+    parties = (consumer_agency_of(consumer), provider_agency_of(snapshot, service_id))
+    return principal.agency in parties
+
+
+# Rows as they leave -------------------------------------------------------------------------
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
+
+
+def subject_ref(subject_hash: str | None) -> str | None:
+    return subject_hash[:SUBJECT_REF_LENGTH] if subject_hash else None
+
+
+def record_json(row: Row, snapshot: RegistrySnapshot) -> dict[str, Any]:
+    """A record as the API lists it: no national code, the subject's hash shortened."""
+    return {
+        "exchange_id": row["exchange_id"],
+        "created_at": _iso(row["created_at"]),
+        "consumer": row["consumer"],
+        "consumer_agency": consumer_agency_of(row["consumer"]) or None,
+        "service_id": row["service_id"],
+        "provider_agency": provider_agency_of(snapshot, row["service_id"]),
+        "purpose": row["purpose"],
+        "subject_ref": subject_ref(row["subject_hash"]),
+        "outcome": row["outcome"],
+        "status_code": row["status_code"],
+        "error_type": row["error_type"],
+        "duration_ms": row["duration_ms"],
+        "provider_ms": row["provider_ms"],
+        "request_id": row["request_id"],
+        "auth_method": row["auth_method"],
+        "replay_of": row["replay_of"],
+        "cached": bool(row["cached"]),
+        "shard": row["shard"],
+        "seq": row["seq"],
+        "record_hash": row["record_hash"],
+    }
+
+
+def redact(value: Any) -> Any:
+    """``value`` with every stored credential hash (API key, password, token) blanked out:
+    the events keep them, the views never need them."""
+    if isinstance(value, Mapping):
+        return {k: REDACTED if k in _HIDDEN_KEYS else redact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
+
+
+def event_json(row: Row) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "at": _iso(row["at"]),
+        "actor": row["actor"],
+        "action": row["action"],
+        "object_type": row["object_type"],
+        "object_id": row["object_id"],
+        "reason": row["reason"],
+        "before": redact(row["before"]),
+        "after": redact(row["after"]),
+        "outcome": row["outcome"],
+    }
