@@ -300,3 +300,13 @@ audit_shards = Table(
     Column("host", String(120), nullable=False),
     Column("pid", Integer, nullable=False),
 )
+
+# The audit stream export's cursor (docs/audit-log.md, "Stream export"): per shard, the last
+# sequence number JetStream acknowledged.  Not an audit table: it moves forward by UPDATE.
+audit_outbox = Table(
+    "audit_outbox",
+    metadata,
+    Column("shard", String(40), primary_key=True),
+    Column("published_seq", BigInteger, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
