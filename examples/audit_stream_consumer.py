@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nats
-import nats.errors
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
@@ -74,6 +73,7 @@ async def follow(
     state: Path | None = None,
     idle_seconds: float | None = None,
     batch: int = 256,
+    wait_seconds: float = 1.0,
     on_verified: Callable[[StreamRecord], None] = show,
 ) -> Tally:
     """Consume until no message came for ``idle_seconds`` (None: forever) or a chain breaks."""
@@ -87,8 +87,8 @@ async def follow(
     tally, quiet_since = Tally(), time.monotonic()
     while not tally.broken:
         try:
-            messages = await sub.fetch(batch, timeout=1.0)
-        except nats.errors.TimeoutError:
+            messages = await sub.fetch(batch, timeout=wait_seconds)
+        except TimeoutError:  # nats-py raises its own subclass or the builtin one
             if idle_seconds is not None and time.monotonic() - quiet_since >= idle_seconds:
                 break
             continue

@@ -98,11 +98,8 @@ class StreamExport:
                 more = await self.export_once()
             except (PanjerehError, OSError, TimeoutError) as exc:
                 self.failures += 1
-                log.warning(
-                    "audit stream export paused (%s); retrying in %.1f s",
-                    exc.__class__.__name__,
-                    delay,
-                )
+                why = str(exc) if isinstance(exc, PanjerehError) else exc.__class__.__name__
+                log.warning("audit stream export paused (%s); retrying in %.1f s", why, delay)
                 await self.disconnect()
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self._backoff[1])
@@ -113,13 +110,14 @@ class StreamExport:
 
     async def export_once(self) -> bool:
         """One pass over every shard with a backlog; True if a shard has more waiting."""
-        if not self.connected:
+        backlog = await self._outbox.backlog()
+        self.lag = sum(backlog.values())  # measured while the stream is down, too
+        waiting = sorted(shard for shard, count in backlog.items() if count > 0)
+        if waiting and not self.connected:
             await self._stream.open()
             self.connected = True
-        backlog = await self._outbox.backlog()
-        self.lag = sum(backlog.values())
         more = False
-        for shard in sorted(shard for shard, waiting in backlog.items() if waiting > 0):
+        for shard in waiting:
             more = await self._export_shard(shard) or more
         return more
 

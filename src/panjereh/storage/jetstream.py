@@ -17,7 +17,6 @@ import logging
 import re
 from collections.abc import Sequence
 
-import nats
 import nats.errors
 import nats.js.errors
 from nats.aio.client import Client
@@ -59,17 +58,23 @@ class JetStreamRecords:
 
     async def open(self) -> None:
         await self.close()
+        self._nc = Client()
+        # nats-py tries each server again after a failed first connect (max_reconnect_attempts
+        # counts those tries; 0 would mean forever); the export has its own backoff.
+        limit = self._connect_timeout * 2 * len(self._servers) + self._ack_timeout
         try:
-            self._nc = await nats.connect(
-                servers=self._servers,
-                allow_reconnect=False,
-                max_reconnect_attempts=0,
-                connect_timeout=max(1, round(self._connect_timeout)),
-                error_cb=_quiet,
-                name="panjereh-audit-export",
-            )
-            self._js = self._nc.jetstream(timeout=self._ack_timeout)
-            await self._ensure_stream(self._js)
+            async with asyncio.timeout(limit):
+                await self._nc.connect(
+                    servers=self._servers,
+                    allow_reconnect=False,
+                    max_reconnect_attempts=1,
+                    reconnect_time_wait=0,
+                    connect_timeout=max(1, round(self._connect_timeout)),
+                    error_cb=_quiet,
+                    name="panjereh-audit-export",
+                )
+                self._js = self._nc.jetstream(timeout=self._ack_timeout)
+                await self._ensure_stream(self._js)
         except _ERRORS as exc:
             await self.close()
             raise StreamUnavailable(f"NATS not reachable: {exc.__class__.__name__}") from exc
