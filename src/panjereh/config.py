@@ -228,7 +228,7 @@ class Settings(BaseSettings):
         description="Records are published on <prefix>.<shard>; the stream takes <prefix>.>.",
     )
     nats_batch_size: int = Field(
-        default=500,
+        default=1000,
         ge=1,
         le=10_000,
         description="Most records of one shard published before the export's cursor moves.",

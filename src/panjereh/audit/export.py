@@ -75,7 +75,7 @@ class StreamExport:
         outbox: Outbox,
         stream: RecordStream,
         *,
-        batch_size: int = 500,
+        batch_size: int = 1000,
         poll_seconds: float = 0.25,
         backoff: tuple[float, float] = (0.1, 5.0),
     ) -> None:

@@ -7,25 +7,27 @@ documented example (examples/audit_stream_consumer.py), which verifies every cha
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 import nats
 import nats.js.errors
 import pytest
-from examples.audit_stream_consumer import Tally, follow
+from examples.audit_stream_consumer import Tally, follow, load_state
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from panjereh.audit.export import Outbox, OutboxBatch, StreamExport
 from panjereh.audit.records import AuditRecord
-from panjereh.audit.stream import ChainFollower, StreamRecord, decode
+from panjereh.audit.stream import ChainFollower, StreamRecord, decode, encode
 from panjereh.config import Settings
 from panjereh.storage.audit_outbox import SqlOutbox
 from panjereh.storage.audit_repo import SqlAuditStore
@@ -35,6 +37,7 @@ from tests.faults import Fault, FaultProxy
 from tests.integration.storage.test_audit_outbox import write
 from tests.integration.storage.test_audit_verify import _record
 from tests.support import free_port, serving
+from tests.unit.audit.test_stream import chain, numbered
 
 NATS_ENV = "PANJEREH_TEST_NATS_URL"
 
@@ -101,14 +104,23 @@ async def drain(export: StreamExport) -> None:
     await export.export_once()
 
 
-async def consume(js: JetStreamContext, names: Names, follower: ChainFollower) -> Tally:
+async def consume(
+    js: JetStreamContext,
+    names: Names,
+    follower: ChainFollower,
+    *,
+    durable: str | None = None,
+    state: Path | None = None,
+    idle_seconds: float = 0.0,
+) -> Tally:
     return await follow(
         js,
         stream=names.stream,
         subject=f"{names.prefix}.>",
-        durable=f"verifier-{uuid.uuid4().hex[:8]}",
+        durable=durable or f"verifier-{uuid.uuid4().hex[:8]}",
         follower=follower,
-        idle_seconds=0.0,
+        state=state,
+        idle_seconds=idle_seconds,
         wait_seconds=0.3,
         on_verified=lambda item: None,
     )
@@ -302,3 +314,43 @@ async def test_the_server_exports_with_nats_url_set_and_stays_ready_while_nats_i
     follower = ChainFollower()
     tally = await consume(nc.jetstream(), names, follower)
     assert [seq for _, seq in tally.verified] == [1, 2, 3, 4, 5, 6]
+
+
+async def _publish(js: JetStreamContext, names: Names, items: Sequence[StreamRecord]) -> None:
+    for item in items:
+        await js.publish(f"{names.prefix}.{item.shard}", encode(item), stream=names.stream)
+
+
+async def test_the_consumer_waits_for_a_late_record_and_stops_at_a_broken_chain(
+    nc: Client, names: Names
+) -> None:
+    js = nc.jetstream()
+    await js.add_stream(name=names.stream, subjects=[f"{names.prefix}.>"])
+    one, two, three, four = chain([numbered(n) for n in range(1, 5)])
+    altered = dataclasses.replace(four, record=dataclasses.replace(four.record, purpose="x"))
+    await _publish(js, names, [two, one, three, altered])
+    follower = ChainFollower()
+    tally = await consume(js, names, follower, idle_seconds=2.0)
+    assert tally.verified == [("w1", 1), ("w1", 2), ("w1", 3)]
+    assert tally.early == 3  # two, three and four came before their predecessors once
+    assert tally.broken == [("w1", 4)]
+    assert follower.heads == {"w1": [3, three.record_hash]}
+
+
+async def test_the_consumer_resumes_from_its_durable_and_its_state_file(
+    nc: Client, names: Names, tmp_path: Path
+) -> None:
+    js = nc.jetstream()
+    await js.add_stream(name=names.stream, subjects=[f"{names.prefix}.>"])
+    items = chain([numbered(n) for n in range(1, 6)])
+    state = tmp_path / "heads.json"
+    await _publish(js, names, items[:3])
+    first = await consume(js, names, load_state(state), durable="agency", state=state)
+    assert first.verified == [("w1", 1), ("w1", 2), ("w1", 3)]
+    await _publish(js, names, items[3:])
+    again = load_state(state)
+    assert again.heads == {"w1": [3, items[2].record_hash]}
+    second = await consume(js, names, again, durable="agency", state=state)
+    assert second.verified == [("w1", 4), ("w1", 5)]
+    assert second.duplicates == 0
+    assert load_state(state).heads == {"w1": [5, items[4].record_hash]}
