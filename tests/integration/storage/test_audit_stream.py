@@ -31,6 +31,7 @@ from panjereh.audit.stream import ChainFollower, StreamRecord, decode, encode
 from panjereh.config import Settings
 from panjereh.storage.audit_outbox import SqlOutbox
 from panjereh.storage.audit_repo import SqlAuditStore
+from panjereh.storage.engine import create_engine
 from panjereh.storage.jetstream import JetStreamRecords
 from panjereh.web.app import create_app
 from tests.faults import Fault, FaultProxy
@@ -354,3 +355,32 @@ async def test_the_consumer_resumes_from_its_durable_and_its_state_file(
     assert second.verified == [("w1", 4), ("w1", 5)]
     assert second.duplicates == 0
     assert load_state(state).heads == {"w1": [5, items[4].record_hash]}
+
+
+@pytest.mark.postgres
+async def test_two_workers_exporting_at_once_publish_every_record_once(
+    engine: AsyncEngine, store: SqlAuditStore, nats_url: str, nc: Client, names: Names
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one process and one export")
+    other = SqlAuditStore(engine)
+    try:
+        await asyncio.gather(write(store, records(1, 40)), write(other, records(101, 130)))
+    finally:
+        await other.close()
+    second_engine = create_engine(engine.url.render_as_string(hide_password=False))
+    try:
+        a = exporter(engine, nats_url, names, batch_size=5)
+        b = exporter(second_engine, nats_url, names, batch_size=5)
+        await asyncio.gather(drain(a), drain(b))
+        await asyncio.gather(a.disconnect(), b.disconnect())
+    finally:
+        await second_engine.dispose()
+    assert a.published + b.published == 70
+    assert (a.duplicates, b.duplicates) == (0, 0)  # never the same batch twice
+    js = nc.jetstream()
+    assert await stored_messages(js, names) == 70
+    follower = ChainFollower()
+    tally = await consume(js, names, follower)
+    assert (len(tally.verified), tally.early, tally.duplicates) == (70, 0, 0)
+    assert follower.heads == await heads(store)
