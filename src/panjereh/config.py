@@ -230,7 +230,7 @@ class Settings(BaseSettings):
     nats_batch_size: int = Field(
         default=1000,
         ge=1,
-        le=10_000,
+        le=4000,  # nats-py keeps at most 4,000 publishes awaiting their acknowledgement
         description="Most records of one shard published before the export's cursor moves.",
     )
     nats_poll_seconds: float = Field(

@@ -101,15 +101,16 @@ class JetStreamRecords:
         futures: list[asyncio.Future[PubAck]] = []
         failure: str | None = None
         try:
-            for item in items:
-                futures.append(
-                    await js.publish_async(
-                        self.subject(item.shard),
-                        encode(item),
-                        headers={"Nats-Msg-Id": item.record.exchange_id},
-                        stream=self.stream,
-                    )  # no wait_stall: with one, every publish would spawn a task
-                )
+            async with asyncio.timeout(self._ack_timeout):  # never stuck on a stalled server
+                for item in items:
+                    futures.append(
+                        await js.publish_async(
+                            self.subject(item.shard),
+                            encode(item),
+                            headers={"Nats-Msg-Id": item.record.exchange_id},
+                            stream=self.stream,
+                        )  # no wait_stall: with one, every publish would spawn a task
+                    )
         except (*_ERRORS, StreamUnavailable) as exc:
             failure = f"publish failed: {exc.__class__.__name__}"
         if futures:

@@ -25,7 +25,7 @@ from nats.aio.client import Client
 from nats.js import JetStreamContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from panjereh.audit.export import Outbox, OutboxBatch, StreamExport
+from panjereh.audit.export import Outbox, OutboxBatch, StreamExport, StreamUnavailable
 from panjereh.audit.records import AuditRecord
 from panjereh.audit.stream import ChainFollower, StreamRecord, decode, encode
 from panjereh.config import Settings
@@ -384,3 +384,20 @@ async def test_two_workers_exporting_at_once_publish_every_record_once(
     tally = await consume(js, names, follower)
     assert (len(tally.verified), tally.early, tally.duplicates) == (70, 0, 0)
     assert follower.heads == await heads(store)
+
+
+async def test_a_stream_that_does_not_take_the_records_marks_nothing_published(
+    engine: AsyncEngine, store: SqlAuditStore, nats_url: str, nc: Client, names: Names
+) -> None:
+    """An operator's existing stream is used as it is; if it does not cover the subjects, no
+    record is acknowledged, so none is marked published, and the reason is named."""
+    await nc.jetstream().add_stream(name=names.stream, subjects=[f"{names.prefix}-other.>"])
+    await write(store, records(1, 3))
+    (shard,) = await store.registered_shards()
+    export = exporter(engine, nats_url, names)
+    with pytest.raises(StreamUnavailable) as caught:
+        await export.export_once()
+    await export.disconnect()
+    assert str(caught.value) == "not acknowledged: NoStreamResponseError"
+    assert await SqlOutbox(engine).cursors() == {shard: 0}
+    assert (export.published, export.lag) == (0, 3)
