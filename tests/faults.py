@@ -83,6 +83,12 @@ class FaultProxy:
         for writer in list(self._writers):
             writer.close()
 
+    async def cut(self) -> None:
+        """End every open connection; the port keeps listening (with `fault` for new ones)."""
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
     async def __aenter__(self) -> FaultProxy:
         return await self.start()
 

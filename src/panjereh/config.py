@@ -208,6 +208,37 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Log level of the server."
     )
+    # The audit stream export (docs/audit-log.md, "Stream export").
+    nats_url: str | None = Field(
+        default=None,
+        description=(
+            "nats://host:port (comma-separated for a cluster) of a NATS server with JetStream; "
+            "when set, every audit record is also published to the stream PANJEREH_NATS_STREAM."
+        ),
+    )
+    nats_stream: str = Field(
+        default="PANJEREH_AUDIT",
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="JetStream stream the audit records go to (created if missing).",
+    )
+    nats_subject_prefix: str = Field(
+        default="panjereh.audit.records",
+        pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$",
+        max_length=200,
+        description="Records are published on <prefix>.<shard>; the stream takes <prefix>.>.",
+    )
+    nats_batch_size: int = Field(
+        default=1000,
+        ge=1,
+        le=4000,  # nats-py keeps at most 4,000 publishes awaiting their acknowledgement
+        description="Most records of one shard published before the export's cursor moves.",
+    )
+    nats_poll_seconds: float = Field(
+        default=0.25,
+        gt=0,
+        le=60,
+        description="How often the idle export looks for new audit records.",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -235,6 +266,16 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must be a redis://, rediss:// or unix:// URL")
         return value
+
+    @field_validator("nats_url")
+    @classmethod
+    def _nats_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = [part.strip() for part in value.split(",")]
+        if not all(part.startswith(("nats://", "tls://")) for part in parts):
+            raise ValueError("must be nats:// or tls:// URLs, comma-separated")
+        return ",".join(parts)
 
     @field_validator("metrics_token")
     @classmethod

@@ -110,3 +110,33 @@ def test_development_generates_one_private_pepper_and_keeps_it(tmp_path: Path) -
     path = tmp_path / "secrets" / "api-key-pepper"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert [p.name for p in path.parent.iterdir()] == ["api-key-pepper"]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("PANJEREH_NATS_URL", "http://127.0.0.1:4222"),
+        ("PANJEREH_NATS_URL", "nats://127.0.0.1:4222,redis://x"),
+        ("PANJEREH_NATS_STREAM", "audit.records"),
+        ("PANJEREH_NATS_SUBJECT_PREFIX", "panjereh.audit.>"),
+        ("PANJEREH_NATS_BATCH_SIZE", "0"),
+        ("PANJEREH_NATS_POLL_SECONDS", "0"),
+    ],
+)
+def test_a_bad_stream_export_setting_is_named(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert str(caught.value).startswith(f"invalid settings: {variable}: ")
+
+
+def test_the_stream_export_is_off_by_default_and_a_cluster_url_is_tidied() -> None:
+    assert Settings().nats_url is None
+    cluster = Settings(nats_url=" nats://a:4222, tls://b:4222 ")
+    assert cluster.nats_url == "nats://a:4222,tls://b:4222"
+    assert (cluster.nats_stream, cluster.nats_subject_prefix) == (
+        "PANJEREH_AUDIT",
+        "panjereh.audit.records",
+    )

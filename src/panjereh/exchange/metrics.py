@@ -98,6 +98,7 @@ class Readings:
     snapshot_version: int
     bulkheads_in_use: Mapping[str, int] = field(default_factory=dict)  # provider system ident
     circuits: Mapping[str, BreakerState] = field(default_factory=dict)
+    audit_export_lag: int | None = None  # records not yet in the stream (None: no export)
 
 
 class _Tallied:
@@ -236,6 +237,13 @@ class ExchangeMetrics:
             registry=registry,
             multiprocess_mode="livemin",
         )
+        self.audit_export_lag = Gauge(
+            "panjereh_audit_export_lag",
+            "Audit records not yet published to the JetStream stream (the freshest worker's "
+            "count); only with PANJEREH_NATS_URL.",
+            registry=registry,
+            multiprocess_mode="livemin",
+        )
         self.worker_inquiries = Gauge(
             "panjereh_worker_inquiries",
             "Inquiries this worker process has answered since it started (label pid with "
@@ -324,6 +332,8 @@ class ExchangeMetrics:
         self.in_flight.set(readings.in_flight)
         self.snapshot_version.set(readings.snapshot_version)
         self.worker_inquiries.set(self._answered)
+        if readings.audit_export_lag is not None:
+            self.audit_export_lag.set(readings.audit_export_lag)
         for system, in_use in readings.bulkheads_in_use.items():
             self.bulkhead_in_use.labels(system).set(in_use)
         for system, state in readings.circuits.items():

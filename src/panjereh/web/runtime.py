@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from panjereh.audit.checkpoints import Checkpoint
+from panjereh.audit.export import StreamExport
 from panjereh.audit.subjects import SubjectKeys
 from panjereh.audit.writer import AuditWriter
 from panjereh.config import Settings
@@ -30,9 +31,11 @@ from panjereh.exchange.resilience import AdmissionControl
 from panjereh.exchange.transport import ProviderTransport
 from panjereh.registry.model import System
 from panjereh.registry.snapshot import SnapshotHolder
+from panjereh.storage.audit_outbox import SqlOutbox
 from panjereh.storage.audit_repo import SqlAuditStore
 from panjereh.storage.checkpoints_repo import create_checkpoint
 from panjereh.storage.engine import create_engine
+from panjereh.storage.jetstream import JetStreamRecords
 from panjereh.storage.migrate import ensure_current
 from panjereh.storage.registry_repo import load_snapshot, record_key_usage, registry_version
 from panjereh.storage.state import ExchangeState, build_state
@@ -62,6 +65,21 @@ def exchange_keys(settings: Settings, clock: Clock) -> ExchangeKeys:
             pem, settings.exchange_signing_key_id, settings.effective_keys_dir
         )
     return load_keys(settings.effective_keys_dir, clock.now())
+
+
+def audit_export(settings: Settings, engine: AsyncEngine) -> StreamExport | None:
+    """The JetStream export of the audit log, when PANJEREH_NATS_URL is set."""
+    if settings.nats_url is None:
+        return None
+    stream = JetStreamRecords(
+        settings.nats_url, stream=settings.nats_stream, subject_prefix=settings.nats_subject_prefix
+    )
+    return StreamExport(
+        SqlOutbox(engine),
+        stream,
+        batch_size=settings.nats_batch_size,
+        poll_seconds=settings.nats_poll_seconds,
+    )
 
 
 class _KeysHolder:
@@ -106,6 +124,7 @@ class Runtime:
     keys_holder: _KeysHolder
     state: ExchangeState
     metrics: ExchangeMetrics
+    audit_export: StreamExport | None = None  # with PANJEREH_NATS_URL (docs/audit-log.md)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list, repr=False)
     _checked: dict[str, tuple[float, bool]] = field(default_factory=dict, repr=False)
     _checking: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
@@ -169,6 +188,7 @@ class Runtime:
             keys_holder=holder,
             state=state,
             metrics=metrics,
+            audit_export=audit_export(settings, engine),
         )
 
     @property
@@ -205,6 +225,8 @@ class Runtime:
         ]
         if self.metrics.multiprocess_dir is not None:
             self._tasks.append(loop.create_task(self._publish_forever(), name="metrics-publish"))
+        if self.audit_export is not None:  # never blocks start-up: NATS may be down
+            self._tasks.append(loop.create_task(self.audit_export.run(), name="audit-export"))
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -212,6 +234,8 @@ class Runtime:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
+        if self.audit_export is not None:  # what is not yet published waits in the outbox
+            await self.audit_export.disconnect()
         await self.flush_usage()
         await self.audit.stop()
         try:  # pin what this process wrote: its shard's last records are in a checkpoint
@@ -288,6 +312,7 @@ class Runtime:
                 _system_name(systems, key): state
                 for key, state in gateway.breakers.states().items()
             },
+            audit_export_lag=None if self.audit_export is None else self.audit_export.lag,
         )
 
     def metrics_text(self) -> bytes:
