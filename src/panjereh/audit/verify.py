@@ -8,12 +8,17 @@ independent changes are all found.
 
 What chains alone cannot show is a tail cut off or a rewritten suffix with hashes recomputed
 from the altered point on: the signed checkpoints (docs/audit-log.md) pin the heads for that.
+
+A shard may start later than its first record: ``starts={shard: (seq, head)}`` says records up
+to ``seq`` were verified elsewhere (an archive, or a window check trusting the record before
+the window) and the last of them has the hash ``head``; that shard's rows then begin at
+``seq + 1`` and the first links to ``head``.
 """
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -76,10 +81,21 @@ class ChainVerifier:
     """Fed the rows ordered by shard, then seq (unchained rows anywhere), one at a time, so
     a log of any size streams through; `finish` adds what only the end can show."""
 
-    def __init__(self, registered_shards: Iterable[str]) -> None:
-        self.summary = Summary(heads={})
+    def __init__(
+        self,
+        registered_shards: Iterable[str],
+        *,
+        starts: Mapping[str, tuple[int, bytes]] | None = None,
+    ) -> None:
+        self.starts: dict[str, tuple[int, bytes]] = dict(starts or {})
+        for shard, (seq, head) in self.starts.items():
+            if seq < 0 or len(head) != 32:
+                raise ValueError(f"a start is a sequence number >= 0 and a 32-byte hash: {shard}")
+        self.summary = Summary(
+            heads={shard: (seq, head.hex()) for shard, (seq, head) in self.starts.items() if seq}
+        )
         self._registered = set(registered_shards)
-        self._seen: set[str] = set()
+        self._seen: set[str] = set(self.starts)  # a started shard's records are elsewhere
         self._shard: str | None = None
         self._expected, self._head = 1, GENESIS
 
@@ -100,7 +116,8 @@ class ChainVerifier:
             return found
         shard = row.shard
         if shard != self._shard:
-            self._shard, self._expected, self._head = shard, 1, GENESIS
+            begin, head = self.starts.get(shard, (0, GENESIS))
+            self._shard, self._expected, self._head = shard, begin + 1, head
             self._seen.add(shard)
             self.summary.shards += 1
             if shard not in self._registered:
@@ -113,6 +130,23 @@ class ChainVerifier:
                         "no writer registered this shard (audit_shards has no row for it)",
                     )
                 )
+        if row.seq < self._expected:
+            found.append(
+                Finding(
+                    Problem.BROKEN_LINK,
+                    shard,
+                    row.seq,
+                    record.exchange_id,
+                    f"numbered before #{self._expected}, where this shard's chain "
+                    + (
+                        "continues after the records verified elsewhere"
+                        if shard in self.starts
+                        else "begins"
+                    )
+                    + ": inserted or moved",
+                )
+            )
+            return found
         if row.seq != self._expected:
             found.append(
                 Finding(

@@ -26,6 +26,8 @@ from panjereh.audit.verify import Finding, Problem
 from panjereh.storage.audit_repo import record_from_row
 from panjereh.storage.tables import audit_checkpoints, audit_records
 
+Start = tuple[int, bytes]  # (last seq verified elsewhere, its record hash)
+
 
 class CheckpointStore:
     def __init__(self, engine: AsyncEngine) -> None:
@@ -152,15 +154,37 @@ async def create_checkpoint(
     return checkpoint if await store.add(checkpoint) else None
 
 
+def before_starts(ranges: Mapping[str, tuple[int, int]], starts: Mapping[str, Start]) -> str:
+    """Where a checkpoint's records lie against ``starts`` (see `ChainVerifier`): "all" when
+    every one is at or before its shard's start (verified elsewhere), "some" when only part
+    of them are, "none" when none is."""
+    before = [s in starts and b <= starts[s][0] for s, (_, b) in ranges.items()]
+    some = [s in starts and a <= starts[s][0] for s, (a, _) in ranges.items()]
+    if before and all(before):
+        return "all"
+    return "some" if any(some) else "none"
+
+
 async def verify_checkpoints(
     engine: AsyncEngine,
     checkpoints: list[Checkpoint],
     public_key_for: Callable[[str], bytes | None],
+    *,
+    starts: Mapping[str, Start] | None = None,
+    unchecked: list[int] | None = None,
 ) -> list[Finding]:
     """Check ``checkpoints`` (from the log, or a copy kept elsewhere) against the records:
-    signatures, the chain of checkpoints, every pinned head, every Merkle root."""
+    signatures, the chain of checkpoints, every pinned head, every Merkle root.
+
+    With ``starts`` (shard -> (seq, head hash): records up to seq verified elsewhere, e.g. in
+    an archive), a head pinned at or before a start is not looked up (one pinned exactly at
+    the start must have the start's hash), and a checkpoint whose records all lie at or
+    before the starts has only its signature and link checked; one whose records lie partly
+    before them cannot have its Merkle root recomputed here: its number is added to
+    ``unchecked``."""
     found: list[Finding] = []
     store = CheckpointStore(engine)
+    starts = starts or {}
     previous: Checkpoint | None = None
     for checkpoint in sorted(checkpoints, key=lambda c: c.number):
         label = f"checkpoint {checkpoint.number}"
@@ -187,28 +211,14 @@ async def verify_checkpoints(
                 )
             )
         previous = checkpoint
-        for shard, (seq, head) in sorted(checkpoint.heads.items()):
-            stored = await _hash_at(engine, shard, seq)
-            if stored is None:
-                found.append(
-                    Finding(
-                        Problem.TRUNCATED,
-                        shard,
-                        seq,
-                        None,
-                        f"{label} pinned this record as the shard's head; it is gone",
-                    )
-                )
-            elif stored != head:
-                found.append(
-                    Finding(
-                        Problem.REWRITTEN,
-                        shard,
-                        seq,
-                        None,
-                        f"{label} pinned this head with another hash: the chain was rewritten",
-                    )
-                )
+        found.extend(await _head_findings(engine, label, checkpoint, starts))
+        where = before_starts(checkpoint.ranges, starts)
+        if where == "all":
+            continue
+        if where == "some":
+            if unchecked is not None:
+                unchecked.append(checkpoint.number)
+            continue
         leaves = await store.leaves(checkpoint.ranges)
         if len(leaves) != checkpoint.tree_size or merkle.root(leaves).hex() != (
             checkpoint.merkle_root
@@ -221,6 +231,50 @@ async def verify_checkpoints(
                     None,
                     f"{label}: its {checkpoint.tree_size} records no longer give its Merkle "
                     f"root ({len(leaves)} found)",
+                )
+            )
+    return found
+
+
+async def _head_findings(
+    engine: AsyncEngine, label: str, checkpoint: Checkpoint, starts: Mapping[str, Start]
+) -> list[Finding]:
+    """Every head ``checkpoint`` pinned, against the records (or the start verified
+    elsewhere, for a head at or before it)."""
+    found: list[Finding] = []
+    for shard, (seq, head) in sorted(checkpoint.heads.items()):
+        if shard in starts and seq <= starts[shard][0]:
+            if seq == starts[shard][0] and head != starts[shard][1].hex():
+                found.append(
+                    Finding(
+                        Problem.REWRITTEN,
+                        shard,
+                        seq,
+                        None,
+                        f"{label} pinned this head with another hash than the one "
+                        "verified elsewhere: the chain was rewritten",
+                    )
+                )
+            continue
+        stored = await _hash_at(engine, shard, seq)
+        if stored is None:
+            found.append(
+                Finding(
+                    Problem.TRUNCATED,
+                    shard,
+                    seq,
+                    None,
+                    f"{label} pinned this record as the shard's head; it is gone",
+                )
+            )
+        elif stored != head:
+            found.append(
+                Finding(
+                    Problem.REWRITTEN,
+                    shard,
+                    seq,
+                    None,
+                    f"{label} pinned this head with another hash: the chain was rewritten",
                 )
             )
     return found
