@@ -21,6 +21,7 @@ from panjereh.cli.common import UserError
 from panjereh.cli.common import settings as load
 from panjereh.config import Settings
 from panjereh.domain.clock import SystemClock
+from panjereh.storage.archive_repo import load_cuts, verify_checkpoints_after_archives
 from panjereh.storage.audit_repo import SqlAuditStore
 from panjereh.storage.checkpoints_repo import (
     CheckpointStore,
@@ -28,7 +29,6 @@ from panjereh.storage.checkpoints_repo import (
     compare_copies,
     create_checkpoint,
     prove,
-    verify_checkpoints,
 )
 from panjereh.storage.engine import StorageError, create_engine
 from panjereh.web.runtime import exchange_keys
@@ -200,7 +200,8 @@ async def _verify(
     store = SqlAuditStore(engine)
     findings: list[Finding] = []
     try:
-        checker = ChainVerifier(await store.registered_shards())
+        cuts = await load_cuts(engine)  # months archived and detached (audit_archives)
+        checker = ChainVerifier(await store.registered_shards(), starts=cuts.starts())
         async for row in store.stored_records():
             findings.extend(checker.feed(row))
         findings.extend(checker.finish())
@@ -209,7 +210,7 @@ async def _verify(
         if kept is not None:
             findings.extend(compare_copies(kept, logged))
         checked = kept if kept is not None else logged
-        findings.extend(await verify_checkpoints(engine, checked, keys.get))
+        findings.extend(await verify_checkpoints_after_archives(engine, checked, keys.get, cuts))
     except (StorageError, SQLAlchemyError) as exc:
         raise UserError(f"cannot read the audit log: {exc.__class__.__name__}") from None
     finally:

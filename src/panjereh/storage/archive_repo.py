@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, RowMapping, and_, func, insert, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from panjereh.audit import merkle
 from panjereh.audit.archive import (
     ArchivedCuts,
     ArchiveReport,
@@ -37,9 +38,10 @@ from panjereh.audit.archive import (
 from panjereh.audit.chain import GENESIS
 from panjereh.audit.checkpoints import Checkpoint
 from panjereh.audit.records import AuditRecord, Outcome
+from panjereh.audit.verify import Finding, Problem
 from panjereh.domain.errors import PanjerehError
 from panjereh.domain.events import AuditEvent
-from panjereh.storage.checkpoints_repo import CheckpointStore
+from panjereh.storage.checkpoints_repo import CheckpointStore, verify_checkpoints
 from panjereh.storage.events_repo import ConnectionAuditSink
 from panjereh.storage.partitions import KEPT_PREFIX, is_partitioned
 from panjereh.storage.tables import audit_archives, audit_records
@@ -395,3 +397,46 @@ async def detach_month(
             )
         )
     return Detached(month, report.records, len(report.shards), report.sha256, kept)
+
+
+async def verify_checkpoints_after_archives(
+    engine: AsyncEngine,
+    checkpoints: list[Checkpoint],
+    public_key_for: Callable[[str], bytes | None],
+    cuts: ArchivedCuts,
+) -> list[Finding]:
+    """`verify_checkpoints` on a log with detached months: heads and checkpoints wholly
+    before the cuts were checked with the archive when it was detached; the Merkle root of a
+    checkpoint reaching across a cut is recomputed from the archived hashes kept for it
+    (``audit_archives.boundary``) and the live records."""
+    unchecked: list[int] = []
+    found = await verify_checkpoints(
+        engine, checkpoints, public_key_for, starts=cuts.starts(), unchecked=unchecked
+    )
+    store = CheckpointStore(engine)
+    for checkpoint in sorted(checkpoints, key=lambda c: c.number):
+        if checkpoint.number not in unchecked:
+            continue
+        leaves: list[bytes | None] = []
+        for shard in sorted(checkpoint.ranges):
+            first, last = checkpoint.ranges[shard]
+            cut = cuts.cuts.get(shard, (0, ""))[0]
+            if first <= cut:
+                leaves.extend(cuts.archived_leaves(shard, first, min(last, cut)))
+            if last > cut:
+                leaves.extend(await store.leaves({shard: (max(first, cut + 1), last)}))
+        known = [leaf for leaf in leaves if leaf is not None]
+        if len(known) != checkpoint.tree_size or merkle.root(known).hex() != (
+            checkpoint.merkle_root
+        ):
+            found.append(
+                Finding(
+                    Problem.MERKLE,
+                    None,
+                    None,
+                    None,
+                    f"checkpoint {checkpoint.number}: its {checkpoint.tree_size} records, "
+                    f"archived and live, no longer give its Merkle root ({len(known)} found)",
+                )
+            )
+    return found

@@ -61,7 +61,7 @@ async def is_partitioned(conn: AsyncConnection) -> bool:
     if conn.dialect.name != "postgresql":
         return False
     kind = await conn.scalar(
-        text("SELECT relkind FROM pg_class WHERE oid = to_regclass('audit_records')")
+        text("SELECT CAST(relkind AS text) FROM pg_class WHERE oid = to_regclass('audit_records')")
     )
     return bool(kind == "p")
 
