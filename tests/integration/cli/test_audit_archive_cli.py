@@ -158,10 +158,10 @@ async def test_after_a_detach_verify_still_names_a_changed_live_record_and_a_cha
     bad = "00" * 32
     if engine.dialect.name == "postgresql":
         statement = f"""UPDATE audit_archives SET boundary = jsonb_set(boundary,
-            ARRAY[(SELECT k FROM jsonb_object_keys(boundary) k LIMIT 1), '3'], '"{bad}"')"""
+            ARRAY[(SELECT k FROM jsonb_object_keys(boundary) k LIMIT 1), '3'], '"{bad}"')"""  # noqa: S608
     else:
         statement = f"""UPDATE audit_archives SET boundary = json_set(boundary,
-            '$."' || (SELECT key FROM json_each(boundary) LIMIT 1) || '"."3"', '{bad}')"""
+            '$."' || (SELECT key FROM json_each(boundary) LIMIT 1) || '"."3"', '{bad}')"""  # noqa: S608
     await tamper(engine, "UPDATE audit_records SET status_code = 200 WHERE seq = 6")
     await tamper(engine, statement)
     merkle = await cli("audit", "verify")
