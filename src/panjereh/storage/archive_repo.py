@@ -154,6 +154,13 @@ async def _shard_header(
     cuts = await archived_cuts(conn)
     shards: dict[str, dict[str, Any]] = {}
     for shard, first, last, count in rows:
+        if count != last - first + 1:
+            raise ArchiveError(
+                f"shard {shard}: {last - first + 1 - count} of its records #{first} to #{last} "
+                f"are not dated in {month} (a clock set back across the month's end, or "
+                "records deleted: run `panjereh audit verify`): the month cannot be cut off "
+                "cleanly"
+            )
         previous: str | None = GENESIS.hex()
         if first > 1:
             previous = cuts.hash_at(shard, first - 1) or await _hash_at(conn, shard, first - 1)

@@ -294,3 +294,21 @@ async def test_on_sqlite_the_append_only_trigger_is_back_after_a_detach(
         async with engine.begin() as conn:
             await conn.execute(text("DELETE FROM audit_records"))
     assert await _count(engine) == 3
+
+
+async def test_a_month_whose_records_interleave_with_the_next_is_not_archived(
+    cli: Cli, engine: AsyncEngine, tmp_path: Path
+) -> None:
+    """#2 is dated in November but #3 in October again (the clock was set back): October's
+    records of the shard are not one run, so no archive can cut it off cleanly."""
+    store = SqlAuditStore(engine)
+    try:
+        await store.append([_at(1, OCTOBER), _at(2, NOVEMBER), _at(3, OCTOBER)])
+    finally:
+        await store.close()
+    assert (await cli("audit", "checkpoint")).code == 0
+    out = tmp_path / "a.jsonl"
+    done = await cli("audit", "archive", "--month", "2026-10", "--out", str(out))
+    assert done.code == 2
+    assert ": 1 of its records #1 to #3 are not dated in 2026-10 (a clock set back" in done.err
+    assert not out.exists()
