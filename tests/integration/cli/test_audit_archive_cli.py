@@ -4,6 +4,7 @@ the live log only with an archive that matches it, and `verify` still passes aft
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -11,11 +12,13 @@ from pathlib import Path
 
 import orjson
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from panjereh.audit.records import AuditRecord
+from panjereh.storage import archive_repo
 from panjereh.storage.audit_repo import SqlAuditStore
 from panjereh.storage.tables import audit_archives, audit_records, registry_events
 from tests.integration.cli.runner import Cli
@@ -312,3 +315,83 @@ async def test_a_month_whose_records_interleave_with_the_next_is_not_archived(
     assert done.code == 2
     assert ": 1 of its records #1 to #3 are not dated in 2026-10 (a clock set back" in done.err
     assert not out.exists()
+
+
+async def test_partitions_lists_the_months_with_their_rows_and_ensure_makes_the_coming_ones(
+    cli: Cli, engine: AsyncEngine
+) -> None:
+    store = SqlAuditStore(engine)
+    try:
+        await store.append([_at(1, OCTOBER), _at(2, OCTOBER), _at(3, NOVEMBER)])
+    finally:
+        await store.close()
+    done = await cli("audit", "partitions", "--ensure")
+    assert done.code == 0
+    lines = [line for line in done.out.splitlines() if not line.startswith("created ")]
+    now = datetime.now(UTC)
+    this_month = f"{now.year:04d}-{now.month:02d}"
+    if engine.dialect.name == "sqlite":
+        assert lines == [
+            "2026-10  live               2  audit_records",
+            "2026-11  live               1  audit_records",
+        ]
+        return
+    assert "2026-10  live               2  audit_records_y2026m10" in lines
+    assert "2026-11  live               1  audit_records_y2026m11" in lines
+    assert f"{this_month}  live               0  audit_records_y{now.year:04d}m{now.month:02d}" in (
+        lines
+    )
+
+
+@pytest.mark.usefixtures("log")
+async def test_a_detach_that_fails_half_way_changes_nothing(
+    cli: Cli, engine: AsyncEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rows are gone and the trigger is being put back when the database fails: the one
+    transaction rolls back, trigger, rows, archive row and event alike."""
+    out = await _archive(cli, tmp_path)
+    if engine.dialect.name == "sqlite":
+        monkeypatch.setattr(archive_repo, "_SQLITE_TRIGGER", "CREATE TRIGGER broken")
+    else:
+        monkeypatch.setattr(archive_repo, "KEPT_PREFIX", "no such table;")
+    args = ("--actor", "alice", "--reason", "retention")
+    keep = ("--keep",) if engine.dialect.name == "postgresql" else ()
+    failed = await cli("audit", "detach", "--month", "2026-10", "--archive", str(out), *keep, *args)
+    assert failed.code == 2
+    assert "cannot change the audit log" in failed.err
+    assert await _count(engine) == 9
+    async with engine.connect() as conn:
+        assert (await conn.execute(select(audit_archives.c.id))).all() == []
+        assert (await conn.execute(select(registry_events.c.id))).all() == []
+    with pytest.raises(DBAPIError, match="append-only"):
+        async with engine.begin() as conn:
+            await conn.execute(text("DELETE FROM audit_records"))
+    assert (await cli("audit", "verify")).code == 0
+
+
+async def test_an_archive_signed_by_a_key_not_published_is_refused(
+    cli: Cli, engine: AsyncEngine, tmp_path: Path
+) -> None:
+    store = SqlAuditStore(engine)
+    try:
+        await store.append([_at(1, OCTOBER)])
+    finally:
+        await store.close()
+    assert (await cli("audit", "checkpoint")).code == 0
+    out = await _archive(cli, tmp_path)
+    other = Ed25519PrivateKey.generate().public_key().public_bytes_raw()
+    key_id = orjson.loads(out.read_bytes().splitlines()[-1])["trailer"]["key_id"]
+    x = base64.urlsafe_b64encode(other).rstrip(b"=").decode()
+    jwks = tmp_path / "other.json"
+    jwks.write_bytes(
+        orjson.dumps({"keys": [{"kty": "OKP", "crv": "Ed25519", "kid": key_id, "x": x}]})
+    )
+    done = await cli("audit", "verify-archive", str(out), "--keys", str(jwks))
+    assert done.code == 1
+    assert done.out.splitlines() == [
+        f"bad-signature (line 2): checkpoint 1: the signature does not verify with the "
+        f"published key {key_id!r}",
+        f"bad-signature (line 4): the archive's signature does not verify with the published "
+        f"key {key_id!r}",
+        "not verified: 2 problems",
+    ]

@@ -4,6 +4,7 @@ real downgrade."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -21,11 +22,14 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from panjereh.audit.verify import ChainVerifier
+from panjereh.config import Settings
+from panjereh.domain.clock import FixedClock
 from panjereh.storage.audit_repo import SqlAuditStore
 from panjereh.storage.engine import create_engine
 from panjereh.storage.migrate import alembic_config, script_head, upgrade
 from panjereh.storage.partitions import ensure_partitions, list_partitions
 from panjereh.storage.tables import audit_records
+from panjereh.web.runtime import Runtime
 from tests.conftest import POSTGRES_ENV
 from tests.integration.storage.test_audit_verify import _record
 
@@ -274,3 +278,25 @@ async def test_on_sqlite_0010_keeps_one_table_and_downgrades_to_no_archives(tmp_
         assert await upgrade(engine) == script_head()
     finally:
         await engine.dispose()
+
+
+@pytest.mark.postgres
+async def test_a_starting_server_makes_the_coming_months_partitions(
+    engine: AsyncEngine, dev_settings: Settings
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite keeps one table")
+    runtime = Runtime.build(
+        dev_settings, clock=FixedClock(datetime(2034, 12, 20, tzinfo=UTC)), pepper=b"p" * 32
+    )
+    await runtime.start()
+    try:
+        wanted = {"audit_records_y2034m12", "audit_records_y2035m01", "audit_records_y2035m02"}
+        for _ in range(100):
+            live = {p.name for p in await list_partitions(engine)}
+            if wanted <= live:
+                break
+            await asyncio.sleep(0.05)
+        assert wanted <= live
+    finally:
+        await runtime.stop()
