@@ -6,7 +6,14 @@ import runpy
 import sys
 from pathlib import Path
 
-BENCHMARKS = ["hotpath.py", "resilience.py", "signatures.py", "provider_client.py", "exchange.py"]
+BENCHMARKS = [
+    "hotpath.py",
+    "resilience.py",
+    "signatures.py",
+    "provider_client.py",
+    "exchange.py",
+    "audit.py",
+]
 
 
 def main() -> None:

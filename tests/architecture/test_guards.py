@@ -22,7 +22,7 @@ from panjereh.interchange.registry_document import (
     SystemDoc,
 )
 from panjereh.web.app import create_app
-from panjereh.web.policy import access_of
+from panjereh.web.policy import Access, access_of
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -112,3 +112,21 @@ def test_every_operator_area_route_is_in_its_docs(tmp_path: Path) -> None:
     assert fa == en  # every page exists in both languages
     assert len(fa) > 10
     assert sorted(entry for entry in fa if f"`{entry}" not in text) == []
+
+
+def test_development_routes_exist_only_in_development(tmp_path: Path) -> None:
+    """Outside development the citizen's development sign-in is not there at all (404)."""
+    dev = create_app(Settings(env=Environment.DEVELOPMENT, data_dir=tmp_path / "dev"))
+    production = create_app(Settings(data_dir=tmp_path / "prod", api_key_pepper="x" * 32))
+    found = sorted(
+        f"{sorted(r.methods or ())} {r.path}"
+        for r in dev.web.routes
+        if isinstance(r, Route) and access_of(r) is Access.DEVELOPMENT
+    )
+    assert found == [
+        "['GET', 'HEAD'] /dev/sign-in",
+        "['GET', 'HEAD'] /en/dev/sign-in",
+        "['POST'] /dev/sign-in",
+        "['POST'] /en/dev/sign-in",
+    ]
+    assert [r for r in production.web.routes if access_of(r) is Access.DEVELOPMENT] == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,17 +17,16 @@ from sqlalchemy.exc import SQLAlchemyError
 from panjereh.audit.checkpoints import Checkpoint
 from panjereh.audit.proofs import ProofError
 from panjereh.audit.proofs import check as check_proof
-from panjereh.audit.verify import ChainVerifier, Finding, Summary
 from panjereh.cli.common import UserError
 from panjereh.cli.common import settings as load
 from panjereh.config import Settings
 from panjereh.domain.clock import SystemClock
-from panjereh.storage.archive_repo import load_cuts, verify_checkpoints_after_archives
-from panjereh.storage.audit_repo import SqlAuditStore
+from panjereh.domain.text import ascii_digits
+from panjereh.storage.archive_repo import check_across_cuts, load_cuts
+from panjereh.storage.audit_scan import Report, verify_log
 from panjereh.storage.checkpoints_repo import (
     CheckpointStore,
     NotYetCheckpointed,
-    compare_copies,
     create_checkpoint,
     prove,
 )
@@ -41,6 +41,30 @@ def audit() -> None:
     """The audit log: verify it; its signed checkpoints; proofs of single records."""
 
 
+class _Moment(click.ParamType[datetime, Any]):
+    """An ISO 8601 date or time (``2026-12-02``, ``2026-12-02T09:30``, with ``Z`` or an
+    offset; without one it is UTC); Persian or Arabic-Indic digits are read as digits."""
+
+    name = "ISO date or time"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        text = ascii_digits(str(value).strip())
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            self.fail(
+                f"{value!r} is not an ISO date or time (e.g. 2026-12-02 or 2026-12-02T09:30Z) / "
+                "تاریخ یا زمان به قالب ISO نیست",
+                param,
+                ctx,
+            )
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 @audit.command("verify")
 @click.option(
     "--checkpoints",
@@ -49,29 +73,70 @@ def audit() -> None:
     help="a copy of the published checkpoints (from `panjereh audit checkpoints` or "
     "GET /api/v1/audit/checkpoints) kept outside the database",
 )
-def verify_command(copy: Path | None) -> None:
+@click.option(
+    "--since",
+    type=_Moment(),
+    help="verify only the records created at or after this time (ISO date or time, UTC "
+    "unless it says otherwise)",
+)
+@click.option("--until", type=_Moment(), help="verify only the records created before this time")
+def verify_command(copy: Path | None, since: datetime | None, until: datetime | None) -> None:
     """Recompute every shard's chain and check every signed checkpoint against the records.
 
     Names each record altered, deleted, inserted or moved; a tail cut off or a chain rewritten
     after a checkpoint; checkpoints not signed by the exchange's published keys; and, with
     --checkpoints, every checkpoint the log no longer holds as it was. Exit status 1 if
     anything is wrong.
+
+    With --since/--until only the records created in that window are verified, each shard
+    from the stored hash of the record before the window (trusted), with the checkpoints
+    that lie wholly in it and the signature of every checkpoint touching it: it proves the
+    window's consistency and its link to the record before; a full verify proves everything.
     """
+    if since is not None and until is not None and until <= since:
+        raise UserError("--until must be later than --since / پایان باید بعد از آغاز باشد")
     settings = load()
     kept = _read_copy(copy) if copy is not None else None
-    findings, summary, checked = asyncio.run(_verify(settings, kept))
+    report = asyncio.run(_verify(settings, kept, since, until))
+    findings = report.findings
     for finding in findings[:SHOWN]:
         click.echo(finding.line())
     if len(findings) > SHOWN:
         click.echo(f"... and {len(findings) - SHOWN} more")
+    summary = report.summary
     click.echo(
-        f"{summary.records} records in {summary.shards} shards and {checked} checkpoints "
-        f"checked; {len(findings)} problems"
+        f"{summary.records} records in {summary.shards} shards and {report.checked} "
+        f"checkpoints checked; {len(findings)} problems"
     )
     for shard, (seq, head) in sorted((summary.heads or {}).items()):
         click.echo(f"  shard {shard}: last #{seq}, head {head}")
+    if report.unchecked:
+        numbers = ", ".join(str(n) for n in report.unchecked)
+        click.echo(f"  Merkle roots not recomputed (records partly elsewhere): {numbers}")
+    if report.window is not None:
+        _echo_window(report)
     if findings:
         raise SystemExit(1)
+
+
+def _echo_window(report: Report) -> None:
+    window = report.window
+    assert window is not None  # noqa: S101 - the caller checked
+    since = "the beginning" if window.since is None else _utc(window.since)
+    until = "now" if window.until is None else _utc(window.until)
+    click.echo(f"window: records created from {since} until {until}")
+    for shard, (first, last) in sorted(window.ranges.items()):
+        seq, head = window.trusted[shard]
+        start = "the shard's beginning" if seq == 0 else f"#{seq}, whose stored hash {head}"
+        click.echo(f"  shard {shard}: #{first} to #{last}, linked to {start} (trusted)")
+    click.echo(
+        "a window check proves the window's records and their link to the record before it; "
+        "run `panjereh audit verify` without --since/--until to prove the whole log"
+    )
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 @audit.command("checkpoint")
@@ -194,29 +259,34 @@ def _public_keys(settings: Settings) -> dict[str, bytes]:
 
 
 async def _verify(
-    settings: Settings, kept: list[Checkpoint] | None
-) -> tuple[list[Finding], Summary, int]:
+    settings: Settings,
+    kept: list[Checkpoint] | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> Report:
     engine = create_engine(settings.effective_database_url)
-    store = SqlAuditStore(engine)
-    findings: list[Finding] = []
     try:
-        cuts = await load_cuts(engine)  # months archived and detached (audit_archives)
-        checker = ChainVerifier(await store.registered_shards(), starts=cuts.starts())
-        async for row in store.stored_records():
-            findings.extend(checker.feed(row))
-        findings.extend(checker.finish())
-        logged = await CheckpointStore(engine).all()
         keys = _public_keys(settings)
-        if kept is not None:
-            findings.extend(compare_copies(kept, logged))
-        checked = kept if kept is not None else logged
-        findings.extend(await verify_checkpoints_after_archives(engine, checked, keys.get, cuts))
-    except (StorageError, SQLAlchemyError) as exc:
+        # Months archived and detached (audit_archives): each shard's chain starts at its cut.
+        cuts = await load_cuts(engine)
+        windowed = since is not None or until is not None
+        starts = cuts.starts() if not windowed else None
+        report = await verify_log(
+            engine, keys.get, kept=kept, starts=starts, since=since, until=until
+        )
+        if cuts.cuts and report.unchecked and not windowed:
+            checked = kept if kept is not None else await CheckpointStore(engine).all()
+            across = [c for c in checked if c.number in report.unchecked]
+            report.checkpoints.extend(await check_across_cuts(engine, across, cuts))
+            done = {c.number for c in across}
+            report.unchecked = [n for n in report.unchecked if n not in done]
+    except StorageError as exc:
+        raise UserError(str(exc)) from None
+    except SQLAlchemyError as exc:
         raise UserError(f"cannot read the audit log: {exc.__class__.__name__}") from None
     finally:
-        await store.close()
         await engine.dispose()
-    return findings, checker.summary, len(checked)
+    return report
 
 
 async def _checkpoint(settings: Settings) -> Checkpoint | None:

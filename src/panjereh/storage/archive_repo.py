@@ -41,7 +41,7 @@ from panjereh.audit.records import AuditRecord, Outcome
 from panjereh.audit.verify import Finding, Problem
 from panjereh.domain.errors import PanjerehError
 from panjereh.domain.events import AuditEvent
-from panjereh.storage.checkpoints_repo import CheckpointStore, verify_checkpoints
+from panjereh.storage.checkpoints_repo import CheckpointStore
 from panjereh.storage.events_repo import ConnectionAuditSink
 from panjereh.storage.partitions import KEPT_PREFIX, is_partitioned
 from panjereh.storage.tables import audit_archives, audit_records
@@ -406,24 +406,16 @@ async def detach_month(
     return Detached(month, report.records, len(report.shards), report.sha256, kept)
 
 
-async def verify_checkpoints_after_archives(
-    engine: AsyncEngine,
-    checkpoints: list[Checkpoint],
-    public_key_for: Callable[[str], bytes | None],
-    cuts: ArchivedCuts,
+async def check_across_cuts(
+    engine: AsyncEngine, checkpoints: list[Checkpoint], cuts: ArchivedCuts
 ) -> list[Finding]:
-    """`verify_checkpoints` on a log with detached months: heads and checkpoints wholly
-    before the cuts were checked with the archive when it was detached; the Merkle root of a
-    checkpoint reaching across a cut is recomputed from the archived hashes kept for it
-    (``audit_archives.boundary``) and the live records."""
-    unchecked: list[int] = []
-    found = await verify_checkpoints(
-        engine, checkpoints, public_key_for, starts=cuts.starts(), unchecked=unchecked
-    )
+    """The Merkle roots of checkpoints reaching across a cut (records partly archived,
+    partly live), from the live records and the chain hashes of the archived ones kept for
+    exactly this in ``audit_archives.boundary``.  The rest of a checkpoint (signature, link,
+    pinned heads) is checked by `verify_log` with the cuts as its starts."""
+    found: list[Finding] = []
     store = CheckpointStore(engine)
     for checkpoint in sorted(checkpoints, key=lambda c: c.number):
-        if checkpoint.number not in unchecked:
-            continue
         leaves: list[bytes | None] = []
         for shard in sorted(checkpoint.ranges):
             first, last = checkpoint.ranges[shard]

@@ -82,6 +82,50 @@ class CheckpointStore:
         async with self._engine.connect() as conn:
             return [_from_row(row) for row in (await conn.execute(query)).mappings()]
 
+    async def number(self, number: int) -> Checkpoint | None:
+        query = select(audit_checkpoints).where(audit_checkpoints.c.number == number)
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(query)).mappings().first()
+        return None if row is None else _from_row(row)
+
+    async def covering(self, shard: str, seq: int) -> Checkpoint | None:
+        """The checkpoint whose range of ``shard`` holds record ``seq``, or None.
+
+        Each checkpoint pins every shard's head, and a shard's pinned head only grows from one
+        checkpoint to the next, so the first checkpoint whose head of ``shard`` is at or past
+        ``seq`` is the one that added it: a binary search over the checkpoint numbers (the
+        primary key), a few lookups however many checkpoints there are."""
+        c = audit_checkpoints.c
+        async with self._engine.connect() as conn:
+            low, high = (await conn.execute(select(func.min(c.number), func.max(c.number)))).one()
+        if low is None:
+            return None
+        found: Checkpoint | None = None
+        low, high = int(low), int(high)
+        while low <= high:
+            middle = (low + high) // 2
+            checkpoint = await self.number(middle)
+            if checkpoint is None:  # numbers with a gap: not the log as written
+                return self._scan(await self.all(), shard, seq)
+            if checkpoint.heads.get(shard, (0, ""))[0] >= seq:
+                found, high = checkpoint, middle - 1
+            else:
+                low = middle + 1
+        if found is not None:
+            first, last = found.ranges.get(shard, (0, -1))
+            if first <= seq <= last:
+                return found
+            return self._scan(await self.all(), shard, seq)  # heads and ranges disagree
+        return None
+
+    @staticmethod
+    def _scan(checkpoints: list[Checkpoint], shard: str, seq: int) -> Checkpoint | None:
+        for checkpoint in reversed(checkpoints):
+            first, last = checkpoint.ranges.get(shard, (0, -1))
+            if first <= seq <= last:
+                return checkpoint
+        return None
+
     async def last(self) -> Checkpoint | None:
         query = select(audit_checkpoints).order_by(audit_checkpoints.c.number.desc()).limit(1)
         async with self._engine.connect() as conn:
@@ -333,12 +377,7 @@ async def prove(engine: AsyncEngine, exchange_id: str) -> tuple[AuditRecord, dic
             if before is None:
                 return None  # the chain is broken here: `panjereh audit verify` says how
             previous = bytes.fromhex(str(before))
-    covering = None
-    for checkpoint in reversed(await CheckpointStore(engine).all()):
-        low, high = checkpoint.ranges.get(shard, (0, -1))
-        if low <= seq <= high:
-            covering = checkpoint
-            break
+    covering = await CheckpointStore(engine).covering(shard, seq)
     if covering is None:
         raise NotYetCheckpointed(exchange_id)
     leaves = await CheckpointStore(engine).leaves(covering.ranges)

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -321,4 +322,59 @@ audit_archives = Table(
     Column("signature", String(100), nullable=False),
     Column("kept_as", String(63), nullable=True),  # the detached table kept with --keep
     Column("detached_at", UTCDateTime, nullable=False),
+)
+
+
+# The citizen view (docs/audit-log.md, "Citizen view") -----------------------------------------
+
+# A citizen's portal session: the cookie holds a random id, only its SHA-256 is stored, with
+# the subject hashes the citizen's records are kept under (never the national code).
+citizen_sessions = Table(
+    "citizen_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("subject_hashes", JSONValue, nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("method", String(32), nullable=False),  # how it was opened: "development", ...
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False, index=True),
+)
+
+# A record a citizen flagged as suspicious, for an operator to look into.
+audit_cases = Table(
+    "audit_cases",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("opened_at", UTCDateTime, nullable=False),
+    Column("exchange_id", String(36), nullable=False, index=True),
+    Column("subject_hash", String(64), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("closed_at", UTCDateTime, nullable=True),
+    Column("closed_by", String(160), nullable=True),
+    Column("resolution", Text, nullable=True),
+    Index("ix_audit_cases_status_opened", "status", "opened_at"),
+    # At most one open case per record and citizen.
+    Index(
+        "uq_audit_cases_open",
+        "exchange_id",
+        "subject_hash",
+        unique=True,
+        sqlite_where=text("status = 'open'"),
+        postgresql_where=text("status = 'open'"),
+    ),
+)
+
+# One row per record withheld from a citizen's view (a confidential grant), per view.
+audit_withholdings = Table(
+    "audit_withholdings",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("withheld_at", UTCDateTime, nullable=False, index=True),
+    Column("subject_hash", String(64), nullable=False),
+    Column("exchange_id", String(36), nullable=False, index=True),
+    Column("grant_id", Integer, nullable=False),
+    Column("disclosure_date", Date, nullable=True),
+    Column("consumer", String(140), nullable=True),
+    Column("service_id", String(160), nullable=True),
 )

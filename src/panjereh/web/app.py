@@ -22,6 +22,7 @@ from panjereh.simulator.app import create_simulator
 from panjereh.web import exchange_meta, health
 from panjereh.web.api.app import create_api
 from panjereh.web.operator.routes import routes as operator_routes
+from panjereh.web.portal import citizen_routes
 from panjereh.web.portal import views as portal
 from panjereh.web.runtime import Runtime, freeze_startup_heap
 
@@ -65,6 +66,7 @@ def create_app(
 
     routes: list[BaseRoute] = [
         *portal.routes(runtime),
+        *citizen_routes.routes(runtime),
         *operator_routes(runtime),
         *exchange_meta.routes(runtime),
         *health.routes(runtime),

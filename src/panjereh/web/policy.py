@@ -18,6 +18,8 @@ class Access(StrEnum):
     SIGNED_IN = "signed-in"
     # The operator area, for a signed-in person with the operator role only.
     OPERATOR = "operator"
+    # The portal, for a signed-in citizen (a portal session; object-level rules on top).
+    CITIZEN = "citizen"
     # Monitoring (/metrics): `Authorization: Bearer <PANJEREH_METRICS_TOKEN>` when that is set,
     # otherwise only requests from a loopback address (others get 404).
     MONITORING = "monitoring"

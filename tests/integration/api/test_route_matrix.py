@@ -53,6 +53,7 @@ REQUEST = {
     "purposes": ["benefit-eligibility"],
     "justification": "graduates' identity",
 }
+NO_CITIZEN = {"stranger": 401, "consumer": 401, "auditor": 401, "owner": 401, "operator": 401}
 PURPOSE = {"code": "research", "name_fa": "پژوهش", "name_en": "Research"}
 
 
@@ -159,6 +160,21 @@ CASES = [
         "GET",
         "/api/v1/audit/records/0190f3c2-3333-7000-8000-000000000009/proof",
         {"stranger": 404, "consumer": 404, "auditor": 404, "owner": 404, "operator": 404},
+    ),
+    # The citizen view: a citizen's portal session, never a bearer token (tests/integration/
+    # citizen/ has the citizen's own answers).
+    Case("GET", "/api/v1/me/session", NO_CITIZEN),
+    Case("GET", "/api/v1/me/inquiries", NO_CITIZEN),
+    Case(
+        "POST",
+        "/api/v1/me/inquiries/0190f3c2-3333-7000-8000-000000000009/flag",
+        NO_CITIZEN,
+        {"reason": "I never asked"},
+    ),
+    Case(
+        "GET",
+        "/api/v1/audit/withholdings",
+        {"stranger": 403, "consumer": 403, "auditor": 200, "owner": 403, "operator": 200},
     ),
 ]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from panjereh import __version__
-from panjereh.web.api import agencies, audit, errors, grants, misc, services
+from panjereh.web.api import agencies, audit, citizen, errors, grants, misc, services
 from panjereh.web.api.context import ApiContext
 from panjereh.web.runtime import Runtime
 
@@ -26,7 +26,8 @@ def create_api(runtime: Runtime) -> FastAPI:
         "Bearer tokens: `panjereh user token NAME`.",
     )
     errors.install(api)
+    citizen.install(api)
     ctx = ApiContext(runtime)
-    for module in (misc, agencies, services, grants, audit):
+    for module in (misc, agencies, services, grants, audit, citizen):
         api.include_router(module.router(ctx))
     return api

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from panjereh.web.operator.cases_text import CASE_LABELS_EN, CASE_LABELS_FA, CASES_EN, CASES_FA
 from panjereh.web.portal.i18n import Lang
 
 
@@ -164,6 +165,7 @@ FA = OperatorLocale(
         "back_home": "بازگشت به پیشخوان",
         "back_to_page": "بازگشت به صفحه قبل",
         "none": "—",
+        **CASES_FA,
     },
     labels={
         "active": "فعال",
@@ -193,6 +195,7 @@ FA = OperatorLocale(
         "sensitive": "حساس",
         "national_code": "کد ملی",
         "legal_id": "شناسه ملی",
+        **CASE_LABELS_FA,
     },
 )
 
@@ -329,6 +332,7 @@ EN = OperatorLocale(
         "back_home": "Back to the dashboard",
         "back_to_page": "Back to the page",
         "none": "—",
+        **CASES_EN,
     },
     labels={
         "active": "Active",
@@ -358,6 +362,7 @@ EN = OperatorLocale(
         "sensitive": "Sensitive",
         "national_code": "National code",
         "legal_id": "Legal id",
+        **CASE_LABELS_EN,
     },
 )
 

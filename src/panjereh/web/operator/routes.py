@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from starlette.routing import BaseRoute
 
 from panjereh.registry.model import Status
-from panjereh.web.operator import actions, sign_in, views
+from panjereh.web.operator import actions, cases, sign_in, views
 from panjereh.web.operator.area import Area, Handler
 from panjereh.web.operator.i18n import LOCALES, OperatorLocale
 from panjereh.web.policy import Access, route
@@ -59,6 +59,10 @@ def _routes(area: Area, locale: OperatorLocale) -> list[BaseRoute]:
         page(f"{GRANT}/approve", actions.grant_action("approve"), Access.SIGNED_IN, POST),
         page(f"{GRANT}/reject", actions.grant_action("reject"), Access.SIGNED_IN, POST),
         page(f"{GRANT}/revoke", actions.grant_action("revoke"), Access.SIGNED_IN, POST),
+        page("/cases", cases.cases),
+        page("/cases/{case_id}", cases.case),
+        page("/cases/{case_id}/close", cases.close(), *_OP),
+        page("/withholdings", cases.withholdings_list),
         page(CATCH_ALL, views.not_found),  # last: every other path of the area
     ]
 

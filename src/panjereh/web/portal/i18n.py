@@ -46,6 +46,8 @@ FA = Locale(
         "search_button": "جست‌وجو",
         "found": "خدمات یافته‌شده",
         "more": "نتایج بیشتری هست؛ جست‌وجو را دقیق‌تر کنید.",
+        "me_link": "چه کسی اطلاعات مرا دید؟",
+        "me_link_intro": "فهرست استعلام‌هایی که دستگاه‌ها درباره شما کرده‌اند.",
     },
 )
 
@@ -76,5 +78,7 @@ EN = Locale(
         "search_button": "Search",
         "found": "Services found",
         "more": "There are more results; narrow the search.",
+        "me_link": "Who looked at my data?",
+        "me_link_intro": "The inquiries agencies made about you.",
     },
 )

@@ -1,0 +1,151 @@
+"""The operator area's cases (records citizens reported as suspicious) and withholdings
+(records held back from citizens under confidential grants).
+
+Auditors and operators see both; only operators close a case (with a note, CSRF-checked by
+`Area`).  No national code appears anywhere: the log holds none, only keyed hashes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.responses import Response
+
+from panjereh.audit.citizen import CaseStatus, Period
+from panjereh.domain.jalali import format_date
+from panjereh.registry.access import Forbidden, NotFound
+from panjereh.registry.model import Agency, Service, System
+from panjereh.storage.cases_repo import CaseRecord, case_record, cases_page, close_case, get_case
+from panjereh.storage.citizen_repo import WithholdingFilter, WithholdingRow, withholdings
+from panjereh.web.operator.actions import _back, _reason
+from panjereh.web.operator.area import Context, Handler
+from panjereh.web.operator.forms import with_param
+
+WITHHOLDINGS_PAGE = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Named:
+    """A record's consumer and service with their registry names (None when unknown)."""
+
+    agency: Agency | None
+    system: System | None
+    service: Service | None
+
+
+def _named(ctx: Context, consumer: str | None, service_id: str | None) -> Named:
+    snapshot = ctx.area.runtime.registry.current
+    system = snapshot.systems_by_ident.get(consumer or "")
+    agency = system.agency if system is not None else None
+    if agency is None and consumer:
+        code = consumer.split("/", 1)[0]
+        agency = next((a for a in snapshot.agencies.values() if a.code == code), None)
+    return Named(agency, system, snapshot.services.get(service_id or ""))
+
+
+def _auditors_only(ctx: Context) -> None:
+    if not ctx.viewer.principal.reads_everything:
+        raise Forbidden("only auditors and operators")
+
+
+def _case_id(ctx: Context) -> int:
+    raw = ctx.request.path_params["case_id"]
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
+        raise NotFound("no such case")
+    return int(raw)
+
+
+async def cases(ctx: Context) -> Response:
+    _auditors_only(ctx)
+    status = ctx.query("status", limit=16)
+    status = status if status in {s.value for s in CaseStatus} else ""
+    async with ctx.area.runtime.engine.connect() as conn:
+        page = await cases_page(conn, status=status, page=ctx.page_number())
+    here = f"{ctx.request.url.path}?{ctx.request.url.query}"
+    return ctx.render(
+        "cases.html",
+        page=page,
+        status=status,
+        statuses=[s.value for s in CaseStatus],
+        page_url=lambda number: with_param(here, "page", str(number)),
+    )
+
+
+async def case(ctx: Context) -> Response:
+    _auditors_only(ctx)
+    case_id = _case_id(ctx)
+    async with ctx.area.runtime.engine.connect() as conn:
+        found = await get_case(conn, case_id)
+        if found is None:
+            raise NotFound("no such case")
+        record: CaseRecord | None = await case_record(conn, found.exchange_id)
+    named = _named(ctx, record.consumer, record.service_id) if record else Named(None, None, None)
+    done = ctx.query("done", limit=40)
+    return ctx.render(
+        "case.html",
+        case=found,
+        record=record,
+        named=named,
+        may_close=ctx.viewer.principal.is_operator and found.status is CaseStatus.OPEN,
+        done=f"done.{done}" if f"done.{done}" in ctx.locale.text else None,
+    )
+
+
+def close() -> Handler:
+    async def handler(ctx: Context) -> Response:
+        case_id = _case_id(ctx)
+        note = _reason(ctx)
+        runtime = ctx.area.runtime
+        async with runtime.engine.begin() as conn:
+            await close_case(
+                conn, ctx.viewer.principal, case_id, resolution=note, now=runtime.clock.now()
+            )
+        return _back(ctx, f"/cases/{case_id}", "case.close")
+
+    return handler
+
+
+@dataclass(frozen=True, slots=True)
+class ShownWithholding:
+    row: WithholdingRow
+    named: Named
+    disclosure: str  # the Jalali day, or "—" for none set (withheld until one is)
+
+
+async def withholdings_list(ctx: Context) -> Response:
+    _auditors_only(ctx)
+    agency = ctx.query("agency", limit=64) or None
+    before = ctx.query("before", limit=18)
+    where = WithholdingFilter(
+        Period(),
+        agency,
+        ctx.query("exchange_id", limit=36) or None,
+        None,
+        int(before) if before.isascii() and before.isdigit() else None,
+    )
+    async with ctx.area.runtime.engine.connect() as conn:
+        rows = await withholdings(conn, where, WITHHOLDINGS_PAGE + 1)
+    none = ctx.locale.text["none"]
+    shown = [
+        ShownWithholding(
+            r,
+            _named(ctx, r.consumer, r.service_id),
+            format_date(r.disclosure_date, ctx.locale.lang) if r.disclosure_date else none,
+        )
+        for r in rows
+    ]
+    here = f"{ctx.request.url.path}?{ctx.request.url.query}"
+    more = len(shown) > WITHHOLDINGS_PAGE
+    shown = shown[:WITHHOLDINGS_PAGE]
+    agencies = sorted(
+        ctx.area.runtime.registry.current.agencies.values(),
+        key=lambda a: a.name_fa if ctx.locale.lang == "fa" else a.name_en,
+    )
+    return ctx.render(
+        "withholdings.html",
+        rows=shown,
+        agency=agency or "",
+        agencies=agencies,
+        first_url=ctx.locale.url("/withholdings") if where.before_id else None,
+        next_url=with_param(here, "before", str(shown[-1].row.id)) if more else None,
+    )
