@@ -22,7 +22,8 @@ from panjereh.cli.common import settings as load
 from panjereh.config import Settings
 from panjereh.domain.clock import SystemClock
 from panjereh.domain.text import ascii_digits
-from panjereh.storage.archive_repo import check_across_cuts, load_cuts
+from panjereh.storage.archive_cuts import load_cuts
+from panjereh.storage.archive_repo import check_across_cuts
 from panjereh.storage.audit_scan import Report, verify_log
 from panjereh.storage.checkpoints_repo import (
     CheckpointStore,

@@ -41,6 +41,7 @@ from panjereh.audit.records import AuditRecord, Outcome
 from panjereh.audit.verify import Finding, Problem
 from panjereh.domain.errors import PanjerehError
 from panjereh.domain.events import AuditEvent
+from panjereh.storage.archive_cuts import archived_cuts, leaves_across
 from panjereh.storage.checkpoints_repo import CheckpointStore
 from panjereh.storage.events_repo import ConnectionAuditSink
 from panjereh.storage.partitions import KEPT_PREFIX, is_partitioned
@@ -95,25 +96,6 @@ async def _month_lines(conn: AsyncConnection, month: Month) -> AsyncIterator[byt
     result = await conn.stream(query.execution_options(yield_per=5000))
     async for row in result.mappings():
         yield _line(row)
-
-
-async def archived_cuts(conn: AsyncConnection) -> ArchivedCuts:
-    """Every archive's cut, merged: per shard the last archived record and its hash."""
-    rows = (await conn.execute(select(audit_archives).order_by(audit_archives.c.month))).mappings()
-    cuts: dict[str, tuple[int, str]] = {}
-    boundary: dict[str, dict[int, str]] = {}
-    for row in rows:
-        for shard, (seq, head) in dict(row["cuts"]).items():
-            if shard not in cuts or int(seq) > cuts[shard][0]:
-                cuts[shard] = (int(seq), str(head))
-        for shard, hashes in dict(row["boundary"]).items():
-            boundary.setdefault(shard, {}).update({int(s): str(h) for s, h in hashes.items()})
-    return ArchivedCuts(cuts=cuts, boundary=boundary)
-
-
-async def load_cuts(engine: AsyncEngine) -> ArchivedCuts:
-    async with engine.connect() as conn:
-        return await archived_cuts(conn)
 
 
 async def _hash_at(conn: AsyncConnection, shard: str, seq: int) -> str | None:
@@ -416,16 +398,8 @@ async def check_across_cuts(
     found: list[Finding] = []
     store = CheckpointStore(engine)
     for checkpoint in sorted(checkpoints, key=lambda c: c.number):
-        leaves: list[bytes | None] = []
-        for shard in sorted(checkpoint.ranges):
-            first, last = checkpoint.ranges[shard]
-            cut = cuts.cuts.get(shard, (0, ""))[0]
-            if first <= cut:
-                leaves.extend(cuts.archived_leaves(shard, first, min(last, cut)))
-            if last > cut:
-                leaves.extend(await store.leaves({shard: (max(first, cut + 1), last)}))
-        known = [leaf for leaf in leaves if leaf is not None]
-        if len(known) != checkpoint.tree_size or merkle.root(known).hex() != (
+        leaves = await leaves_across(store, checkpoint.ranges, cuts)
+        if len(leaves) != checkpoint.tree_size or merkle.root(leaves).hex() != (
             checkpoint.merkle_root
         ):
             found.append(
@@ -435,7 +409,7 @@ async def check_across_cuts(
                     None,
                     None,
                     f"checkpoint {checkpoint.number}: its {checkpoint.tree_size} records, "
-                    f"archived and live, no longer give its Merkle root ({len(known)} found)",
+                    f"archived and live, no longer give its Merkle root ({len(leaves)} found)",
                 )
             )
     return found

@@ -395,3 +395,26 @@ async def test_an_archive_signed_by_a_key_not_published_is_refused(
         f"key {key_id!r}",
         "not verified: 2 problems",
     ]
+
+
+@pytest.mark.usefixtures("log")
+async def test_a_live_record_in_a_checkpoint_reaching_across_the_cut_is_still_proven(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """Shard A's #5 is live; its checkpoint 2 also covers #3 and #4, archived and detached:
+    the proof's path is built with their kept hashes and checks offline as before."""
+    out = await _archive(cli, tmp_path)
+    args = ("--actor", "alice", "--reason", "retention")
+    assert (
+        await cli("audit", "detach", "--month", "2026-10", "--archive", str(out), *args)
+    ).code == 0
+    exchange_id = _at(5, NOVEMBER).exchange_id
+    proven = await cli("audit", "prove", exchange_id)
+    assert proven.code == 0, proven.err
+    proof = tmp_path / "proof.json"
+    proof.write_text(proven.out)
+    document = orjson.loads(proven.out)
+    assert (document["seq"], document["leaf_index"], document["checkpoint"]["number"]) == (5, 2, 2)
+    checked = await cli("audit", "check-proof", str(proof))
+    assert checked.code == 0, checked.out
+    assert checked.out.startswith(f"proven: inquiry {exchange_id} (")
