@@ -271,9 +271,8 @@ async def _verify(
         # Months archived and detached (audit_archives): each shard's chain starts at its cut.
         cuts = await load_cuts(engine)
         windowed = since is not None or until is not None
-        starts = cuts.starts() if not windowed else None
         report = await verify_log(
-            engine, keys.get, kept=kept, starts=starts, since=since, until=until
+            engine, keys.get, kept=kept, starts=cuts.starts(), since=since, until=until
         )
         if cuts.cuts and report.unchecked and not windowed:
             checked = kept if kept is not None else await CheckpointStore(engine).all()

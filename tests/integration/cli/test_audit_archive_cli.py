@@ -418,3 +418,16 @@ async def test_a_live_record_in_a_checkpoint_reaching_across_the_cut_is_still_pr
     checked = await cli("audit", "check-proof", str(proof))
     assert checked.code == 0, checked.out
     assert checked.out.startswith(f"proven: inquiry {exchange_id} (")
+
+
+@pytest.mark.usefixtures("log")
+async def test_a_window_that_begins_right_after_the_cut_verifies(cli: Cli, tmp_path: Path) -> None:
+    out = await _archive(cli, tmp_path)
+    args = ("--actor", "alice", "--reason", "retention")
+    assert (
+        await cli("audit", "detach", "--month", "2026-10", "--archive", str(out), *args)
+    ).code == 0
+    window = await cli("audit", "verify", "--since", "2026-11-01", "--until", "2026-12-01")
+    assert window.code == 0, window.out
+    assert window.out.splitlines()[0].startswith("3 records in 1 shards and ")
+    assert window.out.splitlines()[0].endswith(" checked; 0 problems")
