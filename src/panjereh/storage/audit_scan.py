@@ -24,12 +24,15 @@ import asyncio
 import bisect
 import dataclasses
 import gc
+import hashlib
 import itertools
+import logging
 import multiprocessing
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -53,6 +56,8 @@ from panjereh.audit.verify import (
 )
 from panjereh.storage.checkpoints_repo import Start, before_starts, compare_copies
 from panjereh.storage.engine import StorageError
+
+log = logging.getLogger(__name__)
 
 CHUNK = 20_000  # rows per fetch
 
@@ -478,10 +483,26 @@ def _signature_and_link(
     return found
 
 
+def tree_root(leaves: list[bytes]) -> bytes:
+    """`panjereh.audit.merkle.root`, level by level: each level hashes its nodes in pairs
+    and an odd last node moves up unchanged, which gives RFC 9162's tree for any size (its
+    split at the largest power of two is where the right edge's odd nodes join); a list
+    comprehension per level instead of a stack step per leaf."""
+    if not leaves:
+        return merkle.empty_root()
+    sha256, node = hashlib.sha256, b"\x01"
+    level = leaves
+    while len(level) > 1:
+        pairs = zip(level[::2], level[1::2], strict=False)  # an odd last node has no pair
+        paired = [sha256(node + a + b).digest() for a, b in pairs]
+        if len(level) % 2:
+            paired.append(level[-1])
+        level = paired
+    return level[0]
+
+
 def _merkle(checkpoint: Checkpoint, leaves: list[bytes]) -> list[Finding]:
-    if len(leaves) == checkpoint.tree_size and merkle.root(leaves).hex() == (
-        checkpoint.merkle_root
-    ):
+    if len(leaves) == checkpoint.tree_size and tree_root(leaves).hex() == (checkpoint.merkle_root):
         return []
     return [
         Finding(
@@ -689,9 +710,13 @@ async def _verify(  # noqa: C901 - one pass, its cases in order
         window=(since, until) if windowed and loose_count else None,
     )
     groups = _groups(to_read, starts) if not windowed else None
+    results: list[_PartResult] | None = None
     if groups is not None and len(groups) > 1:
-        results = await _in_processes(reader.url, part, groups)
-    else:
+        try:
+            results = await _in_processes(reader.url, part, groups)
+        except BrokenProcessPool:  # e.g. a caller's main module that cannot be imported again
+            log.warning("audit verify: worker processes failed; verifying in one pass")
+    if results is None:
         results = [await _run_part(reader, part)]
     chains, merkles, at_pins, summary = _merge(results, registered, starts, windowed)
     chains[:0] = damaged

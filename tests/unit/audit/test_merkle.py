@@ -135,3 +135,13 @@ def test_a_single_leaf_tree_has_an_empty_path() -> None:
     assert inclusion_proof(leaves, 0) == []
     assert root(leaves) == leaves[0]
     assert verify_inclusion(leaves[0], 0, 1, [], leaves[0])
+
+
+def test_the_verifiers_level_by_level_root_is_the_rfc_root() -> None:
+    """`panjereh.storage.audit_scan.tree_root` (used by verify) against `root` for every
+    size up to 300 and a few large ones."""
+    from panjereh.storage.audit_scan import tree_root
+
+    leaves = [leaf_hash(n.to_bytes(4, "big")) for n in range(1100)]
+    for size in [*range(301), 511, 512, 513, 1023, 1100]:
+        assert tree_root(leaves[:size]) == root(leaves[:size]), size
