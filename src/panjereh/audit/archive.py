@@ -28,7 +28,7 @@ import hashlib
 import hmac
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -96,18 +96,23 @@ def statement(digest: str) -> bytes:
     return f"{FORMAT} sha256:{digest}".encode("ascii")
 
 
+_FIELDS = tuple(f.name for f in fields(AuditRecord))
+
+
 def record_fields(record: AuditRecord) -> dict[str, Any]:
-    fields = asdict(record)
-    fields["outcome"] = record.outcome.value
-    fields["created_at"] = utc_text(record.created_at)
-    return fields
+    values = {name: getattr(record, name) for name in _FIELDS}  # asdict copies deeply: slow
+    values["outcome"] = record.outcome.value
+    values["created_at"] = utc_text(record.created_at)
+    return values
 
 
-def record_from_fields(fields: Mapping[str, Any]) -> AuditRecord:
-    values = dict(fields)
+def record_from_fields(document: Mapping[str, Any]) -> AuditRecord:
+    values = dict(document)
     values["outcome"] = Outcome(values["outcome"])
-    created = datetime.strptime(str(values["created_at"]), _TIME)  # noqa: DTZ007 - Z is UTC
-    values["created_at"] = created.replace(tzinfo=UTC)
+    text = str(values["created_at"])
+    if len(text) != 27 or not text.endswith("Z"):  # YYYY-MM-DDTHH:MM:SS.ffffffZ
+        raise ValueError("a record's time is not YYYY-MM-DDTHH:MM:SS.ffffffZ")
+    values["created_at"] = datetime.fromisoformat(text)  # a tenth of strptime's cost
     return AuditRecord(**values)
 
 

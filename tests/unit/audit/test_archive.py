@@ -8,7 +8,13 @@ from datetime import UTC, datetime
 import pytest
 
 from panjereh.audit import merkle
-from panjereh.audit.archive import ArchivedCuts, MerkleStream, Month
+from panjereh.audit.archive import (
+    ArchivedCuts,
+    MerkleStream,
+    Month,
+    record_fields,
+    record_from_fields,
+)
 
 
 @pytest.mark.parametrize("size", range(0, 41))
@@ -53,3 +59,16 @@ def test_the_cuts_answer_which_records_are_archived_and_their_kept_hashes() -> N
         None,
         merkle.leaf_hash(bytes.fromhex("33" * 32)),
     ]
+
+
+def test_a_record_comes_back_from_its_archived_fields_and_a_time_in_another_form_is_refused() -> (
+    None
+):
+    from tests.integration.storage.test_audit_verify import _record
+
+    record = _record(3)
+    fields = record_fields(record)
+    assert fields["created_at"] == "2026-12-02T09:00:03.000000Z"
+    assert record_from_fields(fields) == record
+    with pytest.raises(ValueError, match=r"YYYY-MM-DDTHH:MM:SS\.ffffffZ"):
+        record_from_fields({**fields, "created_at": "2026-12-02T09:00:03Z"})
