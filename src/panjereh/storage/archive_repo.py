@@ -312,7 +312,7 @@ async def _detach_postgres(
 
 
 async def _detach_sqlite(conn: AsyncConnection, month: Month, records: int) -> None:
-    await conn.exec_driver_sql("DROP TRIGGER audit_records_no_delete")
+    await conn.exec_driver_sql("DROP TRIGGER IF EXISTS audit_records_no_delete")
     deleted = await conn.execute(audit_records.delete().where(_in_month(month)))
     if deleted.rowcount != records:
         raise ArchiveError(f"{month} changed while detaching ({deleted.rowcount} rows): try again")
