@@ -13,6 +13,7 @@ import orjson
 
 from panjereh import __version__
 from panjereh.cli.audit import audit
+from panjereh.cli.audit_archive import COMMANDS as ARCHIVE_COMMANDS
 from panjereh.cli.common import UserError
 from panjereh.cli.exchange import exchange
 from panjereh.cli.registry import registry
@@ -273,5 +274,7 @@ def main(argv: list[str] | None = None) -> None:
 
 cli.add_command(exchange)
 cli.add_command(audit)
+for _command in ARCHIVE_COMMANDS:  # partitions, archive, verify-archive, detach
+    audit.add_command(_command)
 cli.add_command(registry)
 cli.add_command(user)

@@ -22,6 +22,8 @@ from panjereh.cli.common import settings as load
 from panjereh.config import Settings
 from panjereh.domain.clock import SystemClock
 from panjereh.domain.text import ascii_digits
+from panjereh.storage.archive_cuts import load_cuts
+from panjereh.storage.archive_repo import check_across_cuts
 from panjereh.storage.audit_scan import Report, verify_log
 from panjereh.storage.checkpoints_repo import (
     CheckpointStore,
@@ -266,13 +268,25 @@ async def _verify(
     engine = create_engine(settings.effective_database_url)
     try:
         keys = _public_keys(settings)
-        return await verify_log(engine, keys.get, kept=kept, since=since, until=until)
+        # Months archived and detached (audit_archives): each shard's chain starts at its cut.
+        cuts = await load_cuts(engine)
+        windowed = since is not None or until is not None
+        report = await verify_log(
+            engine, keys.get, kept=kept, starts=cuts.starts(), since=since, until=until
+        )
+        if cuts.cuts and report.unchecked and not windowed:
+            checked = kept if kept is not None else await CheckpointStore(engine).all()
+            across = [c for c in checked if c.number in report.unchecked]
+            report.checkpoints.extend(await check_across_cuts(engine, across, cuts))
+            done = {c.number for c in across}
+            report.unchecked = [n for n in report.unchecked if n not in done]
     except StorageError as exc:
         raise UserError(str(exc)) from None
     except SQLAlchemyError as exc:
         raise UserError(f"cannot read the audit log: {exc.__class__.__name__}") from None
     finally:
         await engine.dispose()
+    return report
 
 
 async def _checkpoint(settings: Settings) -> Checkpoint | None:

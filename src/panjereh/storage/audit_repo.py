@@ -25,11 +25,13 @@ import asyncpg
 from sqlalchemy import RowMapping, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from panjereh.audit.archive import Month
 from panjereh.audit.chain import GENESIS, canonical_bytes, chain_hash
 from panjereh.audit.records import AuditRecord, Outcome
 from panjereh.audit.verify import StoredRecord
 from panjereh.domain.ids import IdMaker
 from panjereh.storage.engine import StorageError
+from panjereh.storage.partitions import NO_PARTITION, partition_ddl
 from panjereh.storage.tables import audit_records, audit_shards
 
 log = logging.getLogger(__name__)
@@ -268,16 +270,26 @@ class _PostgresAppender:
         try:
             if self._conn is None or self._conn.is_closed():
                 self._conn = await asyncpg.connect(self._dsn, timeout=10)
-            async with self._conn.transaction():
-                if shard is not None:
-                    await self._conn.execute(_POSTGRES_SHARD, *shard)
-                await self._conn.copy_records_to_table(
-                    "audit_records", records=rows, columns=COLUMNS
-                )
+            try:
+                await self._copy(rows, shard)
+            except asyncpg.CheckViolationError as exc:
+                if NO_PARTITION not in str(exc):
+                    raise
+                # A month without its partition (the runtime makes them ahead; a clock far
+                # off, or a first record after a long pause): make it and store the batch.
+                for month in sorted({Month.of(r.created_at) for r in records}):
+                    await self._conn.execute(partition_ddl(month))
+                await self._copy(rows, shard)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             await self._drop()
             raise StorageError(f"audit batch not stored: {exc.__class__.__name__}") from exc
         chain.advance(seq, head)
+
+    async def _copy(self, rows: list[tuple[Any, ...]], shard: tuple[Any, ...] | None) -> None:
+        async with self._conn.transaction():
+            if shard is not None:
+                await self._conn.execute(_POSTGRES_SHARD, *shard)
+            await self._conn.copy_records_to_table("audit_records", records=rows, columns=COLUMNS)
 
     async def _drop(self) -> None:
         conn, self._conn = self._conn, None

@@ -648,9 +648,11 @@ async def _verify(  # noqa: C901 - one pass, its cases in order
     if windowed:
         window = Window(since, until)
         window.ranges, loose_count = await reader.window(since, until)
-        starts = {}
+        given, starts = starts, {}
         for shard, (first, _) in sorted(window.ranges.items()):
             before = await reader.predecessor(shard, first)
+            if before is None and shard in given:  # the records before were archived
+                before = (given[shard][0], given[shard][1].hex())
             seq, digest = before if before is not None else (0, GENESIS.hex())
             try:
                 head = bytes.fromhex(digest)

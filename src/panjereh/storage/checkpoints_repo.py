@@ -23,6 +23,7 @@ from panjereh.audit.checkpoints import NO_PREVIOUS, Checkpoint
 from panjereh.audit.proofs import bundle
 from panjereh.audit.records import AuditRecord
 from panjereh.audit.verify import Finding, Problem
+from panjereh.storage.archive_cuts import archived_cuts, leaves_across
 from panjereh.storage.audit_repo import record_from_row
 from panjereh.storage.tables import audit_checkpoints, audit_records
 
@@ -369,18 +370,19 @@ async def prove(engine: AsyncEngine, exchange_id: str) -> tuple[AuditRecord, dic
         if row is None or row["shard"] is None or row["seq"] is None:
             return None
         shard, seq = str(row["shard"]), int(row["seq"])
+        cuts = await archived_cuts(conn)  # months detached into archives (archive_cuts)
         previous = GENESIS
         if seq > 1:
             before = (
                 await conn.execute(select(r.record_hash).where(r.shard == shard, r.seq == seq - 1))
-            ).scalar()
+            ).scalar() or cuts.hash_at(shard, seq - 1)
             if before is None:
                 return None  # the chain is broken here: `panjereh audit verify` says how
             previous = bytes.fromhex(str(before))
     covering = await CheckpointStore(engine).covering(shard, seq)
     if covering is None:
         raise NotYetCheckpointed(exchange_id)
-    leaves = await CheckpointStore(engine).leaves(covering.ranges)
+    leaves = await leaves_across(CheckpointStore(engine), covering.ranges, cuts)
     index = sum(b - a + 1 for s, (a, b) in covering.ranges.items() if s < shard)
     index += seq - covering.ranges[shard][0]
     record = record_from_row(row)

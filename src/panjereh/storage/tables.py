@@ -302,6 +302,28 @@ audit_shards = Table(
     Column("pid", Integer, nullable=False),
 )
 
+# Months of audit records exported to a signed archive and then detached (docs/audit-log.md,
+# "Volume and retention"): per shard the archived range and the head at the cut, which is
+# where `panjereh audit verify` starts that shard's chain in the live log; `boundary` holds
+# the chain hashes of archived records that checkpoints still partly covering live records
+# need for their Merkle roots.  On PostgreSQL audit_records is partitioned by month
+# (migration 0010), with created_at added to its primary key and unique constraints.
+audit_archives = Table(
+    "audit_archives",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("month", String(7), nullable=False, unique=True),  # YYYY-MM (UTC)
+    Column("file_sha256", String(64), nullable=False),
+    Column("records", BigInteger, nullable=False),
+    Column("ranges", JSONValue, nullable=False),  # shard -> [first seq, last seq]
+    Column("cuts", JSONValue, nullable=False),  # shard -> [last seq, head hash hex]
+    Column("boundary", JSONValue, nullable=False),  # shard -> {seq: hash hex}
+    Column("key_id", String(80), nullable=False),
+    Column("signature", String(100), nullable=False),
+    Column("kept_as", String(63), nullable=True),  # the detached table kept with --keep
+    Column("detached_at", UTCDateTime, nullable=False),
+)
+
 
 # The citizen view (docs/audit-log.md, "Citizen view") -----------------------------------------
 

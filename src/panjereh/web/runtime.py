@@ -37,6 +37,7 @@ from panjereh.storage.checkpoints_repo import create_checkpoint
 from panjereh.storage.engine import create_engine
 from panjereh.storage.jetstream import JetStreamRecords
 from panjereh.storage.migrate import ensure_current
+from panjereh.storage.partitions import ensure_partitions
 from panjereh.storage.registry_repo import load_snapshot, record_key_usage, registry_version
 from panjereh.storage.state import ExchangeState, build_state
 
@@ -48,6 +49,7 @@ AUDIT_QUEUE_NEAR_FULL = AUDIT_QUEUE_MAX * 9 // 10  # /readyz fails from here on
 READINESS_CACHE_SECONDS = 1.0  # probes never hammer the database or Redis
 CHECK_TIMEOUT_SECONDS = 1.0
 METRICS_PUBLISH_SECONDS = 1.0  # with several workers: how stale the aggregate may be
+PARTITIONS_SECONDS = 86_400.0  # audit partitions are made months ahead: daily is plenty
 
 
 def multiprocess_metrics_dir(settings: Settings) -> Path | None:
@@ -222,6 +224,7 @@ class Runtime:
             loop.create_task(self._refresh_forever(), name="registry-refresh"),
             loop.create_task(self._flush_usage_forever(), name="usage-flush"),
             loop.create_task(self._checkpoint_forever(), name="audit-checkpoints"),
+            loop.create_task(self._partitions_forever(), name="audit-partitions"),
         ]
         if self.metrics.multiprocess_dir is not None:
             self._tasks.append(loop.create_task(self._publish_forever(), name="metrics-publish"))
@@ -278,6 +281,18 @@ class Runtime:
                 await self.checkpoint()
             except (SQLAlchemyError, OSError) as exc:
                 log.warning("audit checkpoint failed: %s", exc.__class__.__name__)
+
+    async def _partitions_forever(self) -> None:
+        """This month's audit partition and the next ones exist before records arrive
+        (PostgreSQL; storage/partitions.py): now, then once a day."""
+        while True:
+            try:
+                made = await ensure_partitions(self.engine, self.clock.now())
+                if made:
+                    log.info("audit partitions created: %s", ", ".join(made))
+            except (SQLAlchemyError, OSError) as exc:
+                log.warning("audit partitions not ensured: %s", exc.__class__.__name__)
+            await asyncio.sleep(PARTITIONS_SECONDS)
 
     async def _refresh_forever(self) -> None:
         """Poll the registry's version row; rebuild the snapshot when it moved."""

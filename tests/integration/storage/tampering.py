@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-TABLES = ("audit_records", "audit_shards", "audit_checkpoints")
+TABLES = ("audit_records", "audit_shards", "audit_checkpoints", "audit_archives")
 
 
 async def tamper(engine: AsyncEngine, statement: str, **values: object) -> None:

@@ -9,6 +9,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from panjereh.storage.engine import create_engine
+from panjereh.storage.partitions import include_name, include_object
 from panjereh.storage.tables import metadata
 
 config = context.config
@@ -20,6 +21,8 @@ def _run(connection: Connection) -> None:
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,  # the monthly partitions are made at run time
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
