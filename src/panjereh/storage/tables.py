@@ -377,6 +377,8 @@ audit_withholdings = Table(
     Column("disclosure_date", Date, nullable=True),
     Column("consumer", String(140), nullable=True),
     Column("service_id", String(160), nullable=True),
+)
+
 # The audit stream export's cursor (docs/audit-log.md, "Stream export"): per shard, the last
 # sequence number JetStream acknowledged.  Not an audit table: it moves forward by UPDATE.
 audit_outbox = Table(
