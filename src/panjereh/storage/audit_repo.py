@@ -27,7 +27,7 @@ from typing import Any, Protocol
 
 import asyncpg
 from sqlalchemy import RowMapping, func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from panjereh.audit.chain import GENESIS, canonical_bytes, chain_hash
 from panjereh.audit.payloads import KeptPayloads, PayloadKeys, PayloadKind, SealedPayload
@@ -327,6 +327,27 @@ def _appender(engine: AsyncEngine) -> _Appender:
     return _PostgresAppender(dsn)
 
 
+async def read_sealed_payloads(conn: AsyncConnection, exchange_id: str) -> list[SealedPayload]:
+    """The kept bodies of one inquiry as stored (request first); empty if none."""
+    columns = audit_payloads.c
+    query = (
+        select(audit_payloads)
+        .where(columns.exchange_id == exchange_id)
+        .order_by(columns.kind)  # "request" < "response"
+    )
+    rows = (await conn.execute(query)).mappings().all()
+    return [
+        SealedPayload(
+            row["exchange_id"],
+            PayloadKind(row["kind"]),
+            row["key_id"],
+            bytes(row["nonce"]),
+            bytes(row["ciphertext"]),
+        )
+        for row in rows
+    ]
+
+
 def record_from_row(row: RowMapping | Mapping[str, Any]) -> AuditRecord:
     """The record an ``audit_records`` row holds (without the store's own columns)."""
     values = {key: row[key] for key in row if key not in _NOT_RECORD_FIELDS}
@@ -370,24 +391,8 @@ class SqlAuditStore:
 
     async def sealed_payloads(self, exchange_id: str) -> list[SealedPayload]:
         """The kept bodies of one inquiry as stored (request first); empty if none."""
-        columns = audit_payloads.c
-        query = (
-            select(audit_payloads)
-            .where(columns.exchange_id == exchange_id)
-            .order_by(columns.kind)  # "request" < "response"
-        )
         async with self._engine.connect() as conn:
-            rows = (await conn.execute(query)).mappings().all()
-        return [
-            SealedPayload(
-                row["exchange_id"],
-                PayloadKind(row["kind"]),
-                row["key_id"],
-                bytes(row["nonce"]),
-                bytes(row["ciphertext"]),
-            )
-            for row in rows
-        ]
+            return await read_sealed_payloads(conn, exchange_id)
 
     async def close(self) -> None:
         await self._appender.close()
