@@ -35,7 +35,7 @@ def mac(key: bytes) -> str:
 
 def test_production_refuses_to_start_without_a_subject_key(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, api_key_pepper="p" * 32)
-    with pytest.raises(ConfigError, match="PANJEREH_AUDIT_SUBJECT_KEY .* required in production"):
+    with pytest.raises(ConfigError, match=r"PANJEREH_AUDIT_SUBJECT_KEY .* required in production"):
         resolve_subject_keys(settings, PEPPER)
 
 
@@ -94,7 +94,8 @@ def test_url_safe_base64_without_padding_is_accepted(tmp_path: Path) -> None:
         ),
         (
             {"PANJEREH_AUDIT_PAYLOAD_KEY": b64(SUBJECT_KEY), "PANJEREH_AUDIT_PAYLOAD_KEY_ID": "p"},
-            "PANJEREH_AUDIT_PAYLOAD_KEY: Value error, must decode to exactly 32 bytes \\(it gives 40\\)",
+            r"PANJEREH_AUDIT_PAYLOAD_KEY: Value error, must decode to exactly 32 bytes "
+            r"\(it gives 40\)",
         ),
         (
             {"PANJEREH_AUDIT_PAYLOAD_PREVIOUS_KEYS": "pepper"},
