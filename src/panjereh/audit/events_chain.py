@@ -191,7 +191,8 @@ class EventChainVerifier:
 
     def finish(self, head: tuple[int, str] | None) -> list[EventFinding]:
         """``head``: the stream's head row (last number, hash), None if there is none."""
-        last, digest = self.summary.last_seq, self.summary.head
+        last = self.summary.last_seq
+        digest = self.summary.head if last else GENESIS.hex()  # an empty stream's head
         if head is None:
             if last == 0:
                 return []

@@ -12,6 +12,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 from alembic import command
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError
@@ -305,6 +306,68 @@ async def test_migration_0009_chains_the_events_written_before_it_on_postgresql(
     try:
         await _events_before_0009(engine)
         await _check_migrated(engine)
+    finally:
+        await engine.dispose()
+        conn = await asyncpg.connect(admin)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+
+def _alembic(connection: Connection, action: str, revision: str) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    getattr(command, action)(config, revision)
+
+
+async def _down_and_up(engine: AsyncEngine) -> None:
+    """0009 undone restores 0008's schema (no chain columns, no payload tables, no triggers);
+    done again, it chains the events again."""
+    await _events_before_0009(engine)
+    async with engine.begin() as connection:
+        await connection.run_sync(_alembic, "upgrade", "0009")
+    async with engine.begin() as connection:
+        await connection.run_sync(_alembic, "downgrade", "0008")
+    async with engine.connect() as conn:
+        tables = await conn.run_sync(lambda c: set(sa_inspect(c).get_table_names()))
+        columns = await conn.run_sync(
+            lambda c: {col["name"] for col in sa_inspect(c).get_columns("registry_events")}
+        )
+    assert "audit_payloads" not in tables
+    assert "event_stream_heads" not in tables
+    assert {"stream", "seq", "record_hash"} & columns == set()
+    async with engine.begin() as conn:  # no trigger left: 0008 allowed deleting events
+        await conn.execute(text("DELETE FROM registry_events WHERE id = 1"))
+    async with engine.begin() as connection:
+        await connection.run_sync(_alembic, "upgrade", "0009")
+    assert sorted((await ids(engine)).keys()) == [1, 2]
+    assert await findings(engine) == []
+
+
+async def test_migration_0009_downgrades_and_upgrades_again_on_sqlite(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'down.db'}")
+    try:
+        await _down_and_up(engine)
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.postgres
+async def test_migration_0009_downgrades_and_upgrades_again_on_postgresql(
+    postgres_server_url: str,
+) -> None:
+    url = make_url(postgres_server_url)
+    name = f"panjereh_d0009_{uuid.uuid4().hex[:8]}"
+    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    conn = await asyncpg.connect(admin)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    engine = create_engine(url.set(database=name).render_as_string(hide_password=False))
+    try:
+        await _down_and_up(engine)
     finally:
         await engine.dispose()
         conn = await asyncpg.connect(admin)

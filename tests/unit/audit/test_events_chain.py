@@ -89,8 +89,10 @@ def test_an_untouched_stream_has_no_findings() -> None:
     assert verifier.summary.head == rows[-1].record_hash
 
 
-def test_an_empty_stream_without_a_head_is_fine() -> None:
+def test_an_empty_stream_without_a_head_or_with_the_genesis_head_is_fine() -> None:
     assert check([], None) == []
+    assert check([], (0, "00" * 32)) == []
+    assert check([], (0, "ab" * 32)) == [("event-head", 0)]
 
 
 def test_an_altered_event_is_named() -> None:
