@@ -8,9 +8,12 @@ the process with a message that names the setting, never with a traceback.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import ipaddress
 import os
+import re
 import secrets
 import tempfile
 import tomllib
@@ -19,7 +22,14 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -28,9 +38,12 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from panjereh.audit.payloads import PayloadKeys
+from panjereh.audit.subjects import PEPPER_KEY_ID, SubjectKeys, pepper_key
 from panjereh.domain.errors import PanjerehError
 
 ENV_PREFIX = "PANJEREH_"
+KEY_ID_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
 
 
 class Environment(StrEnum):
@@ -127,6 +140,47 @@ class Settings(BaseSettings):
         ge=1,
         le=86_400,
         description="How often a signed audit checkpoint is made while records come in.",
+    )
+    # Audit privacy (docs/audit-log.md, "Privacy") -------------------------------------------
+    audit_subject_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Key of the subjects' HMAC in the audit log: base64 of at least 32 random bytes "
+            "(openssl rand -base64 32). Required in production; development derives one from "
+            "the pepper. Needs PANJEREH_AUDIT_SUBJECT_KEY_ID."
+        ),
+    )
+    audit_subject_key_id: str | None = Field(
+        default=None,
+        pattern=KEY_ID_PATTERN,
+        description="Id of PANJEREH_AUDIT_SUBJECT_KEY (e.g. subject-2026-12), for rotation.",
+    )
+    audit_subject_previous_keys: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Older subject keys still used to find records written before a rotation: "
+            "comma-separated id:base64 entries (the entry `pepper` alone means the key "
+            "derived from the pepper)."
+        ),
+    )
+    audit_payload_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "AES-256-GCM key for the request and response bodies of services that keep "
+            "them: base64 of exactly 32 random bytes. Needs PANJEREH_AUDIT_PAYLOAD_KEY_ID."
+        ),
+    )
+    audit_payload_key_id: str | None = Field(
+        default=None,
+        pattern=KEY_ID_PATTERN,
+        description="Id of PANJEREH_AUDIT_PAYLOAD_KEY, stored with every sealed body.",
+    )
+    audit_payload_previous_keys: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Older payload keys still used to read bodies sealed before a rotation: "
+            "comma-separated id:base64 entries."
+        ),
     )
     usage_flush_seconds: float = Field(
         default=60.0,
@@ -309,6 +363,30 @@ class Settings(BaseSettings):
             )
         return self
 
+    @field_validator("audit_subject_key", "audit_payload_key")
+    @classmethod
+    def _base64_key(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if value is not None:
+            exact = KEY_BYTES_PAYLOAD if info.field_name == "audit_payload_key" else None
+            decode_key(value.get_secret_value(), exact=exact)
+        return value
+
+    @field_validator("audit_subject_previous_keys", "audit_payload_previous_keys")
+    @classmethod
+    def _key_list(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if value is not None:
+            exact = KEY_BYTES_PAYLOAD if info.field_name == "audit_payload_previous_keys" else None
+            parse_key_list(value.get_secret_value(), exact=exact, allow_pepper=exact is None)
+        return value
+
+    @model_validator(mode="after")
+    def _audit_keys_have_ids(self) -> Settings:
+        for name in ("audit_subject_key", "audit_payload_key"):
+            if (getattr(self, name) is None) != (getattr(self, f"{name}_id") is None):
+                label = f"{ENV_PREFIX}{name.upper()}"
+                raise ValueError(f"{label} and {label}_ID go together")
+        return self
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -424,6 +502,100 @@ def setting_names() -> Mapping[str, str]:
         f"{ENV_PREFIX}{name.upper()}": field.description or ""
         for name, field in Settings.model_fields.items()
     }
+
+
+# Audit keys (docs/audit-log.md, "Privacy") ---------------------------------------------------
+
+KEY_BYTES_PAYLOAD = 32
+MIN_SUBJECT_KEY_BYTES = 32
+
+
+def decode_key(text: str, *, exact: int | None) -> bytes:
+    """A key given as base64 (standard or URL-safe alphabet, padding optional)."""
+    cleaned = text.strip()
+    try:
+        raw = base64.b64decode(
+            cleaned.replace("-", "+").replace("_", "/") + "=" * (-len(cleaned) % 4),
+            validate=True,
+        )
+    except binascii.Error:
+        raise ValueError("must be base64 (e.g. from `openssl rand -base64 32`)") from None
+    if exact is not None and len(raw) != exact:
+        raise ValueError(f"must decode to exactly {exact} bytes (it gives {len(raw)})")
+    if exact is None and len(raw) < MIN_SUBJECT_KEY_BYTES:
+        raise ValueError(f"must decode to at least {MIN_SUBJECT_KEY_BYTES} bytes")
+    return raw
+
+
+def parse_key_list(
+    text: str, *, exact: int | None, allow_pepper: bool
+) -> tuple[tuple[str, bytes | None], ...]:
+    """``id:base64, id:base64, ...`` (None as the key of the entry ``pepper``)."""
+    found: list[tuple[str, bytes | None]] = []
+    for entry in (part.strip() for part in text.split(",")):
+        if not entry:
+            continue
+        if allow_pepper and entry == "pepper":
+            found.append(("pepper", None))
+            continue
+        key_id, colon, key = entry.partition(":")
+        if not colon or re.fullmatch(KEY_ID_PATTERN, key_id, re.ASCII) is None:
+            raise ValueError("each entry is key-id:base64-key (ids of letters, digits, . _ -)")
+        try:
+            found.append((key_id, decode_key(key, exact=exact)))
+        except ValueError as exc:
+            raise ValueError(f"key {key_id!r}: {exc}") from None
+    if len({key_id for key_id, _ in found}) != len(found):
+        raise ValueError("a key id is listed twice")
+    return tuple(found)
+
+
+def resolve_subject_keys(settings: Settings, pepper: bytes) -> SubjectKeys:
+    """The audit log's subject keys: from settings, or (development only) the key derived from
+    the pepper, as before this setting existed (so existing hashes stay valid)."""
+    previous: list[tuple[str, bytes]] = []
+    if settings.audit_subject_previous_keys is not None:
+        listed = parse_key_list(
+            settings.audit_subject_previous_keys.get_secret_value(), exact=None, allow_pepper=True
+        )
+        previous = [(key_id, key or pepper_key(pepper)) for key_id, key in listed]
+    if settings.audit_subject_key is None or settings.audit_subject_key_id is None:
+        if not settings.is_development:
+            raise ConfigError(
+                f"{ENV_PREFIX}AUDIT_SUBJECT_KEY (or {ENV_PREFIX}AUDIT_SUBJECT_KEY_FILE) and "
+                f"{ENV_PREFIX}AUDIT_SUBJECT_KEY_ID are required in production: the key of the "
+                "national codes' HMAC in the audit log, base64 of 32+ random bytes "
+                "(docs/audit-log.md, Privacy)"
+            )
+        current = (PEPPER_KEY_ID, pepper_key(pepper))
+    else:
+        current = (
+            settings.audit_subject_key_id,
+            decode_key(settings.audit_subject_key.get_secret_value(), exact=None),
+        )
+    try:
+        return SubjectKeys(current[1], key_id=current[0], previous=previous)
+    except ValueError as exc:
+        raise ConfigError(f"{ENV_PREFIX}AUDIT_SUBJECT_PREVIOUS_KEYS: {exc}") from None
+
+
+def resolve_payload_keys(settings: Settings) -> PayloadKeys | None:
+    """The keys of kept payloads, or None when no payload key is configured."""
+    if settings.audit_payload_key is None or settings.audit_payload_key_id is None:
+        return None
+    previous: list[tuple[str, bytes]] = []
+    if settings.audit_payload_previous_keys is not None:
+        listed = parse_key_list(
+            settings.audit_payload_previous_keys.get_secret_value(),
+            exact=KEY_BYTES_PAYLOAD,
+            allow_pepper=False,
+        )
+        previous = [(key_id, key) for key_id, key in listed if key is not None]
+    key = decode_key(settings.audit_payload_key.get_secret_value(), exact=KEY_BYTES_PAYLOAD)
+    try:
+        return PayloadKeys(key, key_id=settings.audit_payload_key_id, previous=previous)
+    except ValueError as exc:
+        raise ConfigError(f"{ENV_PREFIX}AUDIT_PAYLOAD_PREVIOUS_KEYS: {exc}") from None
 
 
 def resolve_pepper(settings: Settings) -> bytes:

@@ -85,7 +85,13 @@ def test_every_problem_type_is_documented(code: str) -> None:
 
 
 def test_the_production_app_mounts_no_simulator_when_disabled(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, simulator=False, api_key_pepper="x" * 32)
+    settings = Settings(
+        data_dir=tmp_path,
+        simulator=False,
+        api_key_pepper="x" * 32,
+        audit_subject_key="A" * 44,  # base64 of 33 bytes: production needs a subject key
+        audit_subject_key_id="subject-1",
+    )
     app = create_app(settings)
     assert "/simulator" not in [i.path for i in app.web.routes if isinstance(i, Mount)]
 

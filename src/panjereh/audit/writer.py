@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
+from panjereh.audit.payloads import KeptPayloads
 from panjereh.audit.records import AuditRecord
 from panjereh.domain.errors import PanjerehError
 
@@ -23,11 +24,19 @@ class AuditStore(Protocol):
         """Store all records in one transaction, or none of them (raise)."""
 
 
+class PayloadStore(AuditStore, Protocol):
+    async def append_with_payloads(
+        self, records: Sequence[AuditRecord], payloads: Sequence[KeptPayloads]
+    ) -> None:
+        """Like `append`, with the kept bodies of some of the records (sealed by the store),
+        all in the same transaction."""
+
+
 class AuditUnavailable(PanjerehError):
     """The audit log could not store a record; the inquiry must not be answered as a success."""
 
 
-_Item = tuple[AuditRecord, asyncio.Future[None]]
+_Item = tuple[AuditRecord, asyncio.Future[None], KeptPayloads | None]
 
 
 class AuditWriter:
@@ -39,13 +48,19 @@ class AuditWriter:
         max_queue: int = 100_000,
         commit_delay: float = 0.0,
         siblings: Callable[[], int] | None = None,
+        payload_store: PayloadStore | None = None,
     ) -> None:
         """``commit_delay`` (seconds) and ``siblings`` work like PostgreSQL's commit_delay and
         commit_siblings: when a batch is smaller than the number of inquiries in flight
         (``siblings()``), the writer waits ``commit_delay`` for their records before committing,
         so that a moderate load shares commits too (each costs an fsync and a thread hand-off);
-        an idle exchange commits at once."""
+        an idle exchange commits at once.
+
+        ``payload_store`` (the same store, when it can seal payloads) takes the batches in
+        which some records come with their kept bodies; without one, such records are refused.
+        """
         self._store = store
+        self._payload_store = payload_store
         self._batch_size = batch_size
         self._commit_delay = commit_delay
         self._siblings = siblings
@@ -74,15 +89,19 @@ class AuditWriter:
         await self._task
         self._task = None
 
-    async def record(self, record: AuditRecord) -> None:
-        """Return once ``record`` is committed; raise `AuditUnavailable` if it cannot be."""
+    async def record(self, record: AuditRecord, payloads: KeptPayloads | None = None) -> None:
+        """Return once ``record`` (and its kept ``payloads``, if given) is committed; raise
+        `AuditUnavailable` if it cannot be."""
         if not self.healthy:
             raise AuditUnavailable("the audit writer is not running")
+        if payloads is not None and self._payload_store is None:
+            log.error("a service keeps payloads but no payload key is configured")
+            raise AuditUnavailable("the audit log cannot keep payloads without a payload key")
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         try:
-            self._queue.put_nowait((record, future))
+            self._queue.put_nowait((record, future, payloads))
         except asyncio.QueueFull:  # back-pressure: wait for room (rare; the queue is deep)
-            await self._queue.put((record, future))
+            await self._queue.put((record, future, payloads))
         await future
 
     async def _run(self) -> None:
@@ -118,18 +137,23 @@ class AuditWriter:
         return batched < self._batch_size and self._siblings() > batched
 
     async def _commit(self, batch: list[_Item]) -> None:
+        records = [record for record, _, _ in batch]
+        kept = [payloads for _, _, payloads in batch if payloads is not None]
         try:
-            await self._store.append([record for record, _ in batch])
+            if kept and self._payload_store is not None:
+                await self._payload_store.append_with_payloads(records, kept)
+            else:
+                await self._store.append(records)
         except Exception as exc:  # noqa: BLE001 - every failure must reach the waiting inquiries
             self.failed += len(batch)
             log.error(  # noqa: TRY400 - the cause is logged by name; no trace in logs
                 "audit batch of %d records failed: %s", len(batch), exc.__class__.__name__
             )
-            for _, future in batch:
+            for _, future, _ in batch:
                 if not future.done():
                     future.set_exception(AuditUnavailable("the audit log could not be written"))
             return
         self.written += len(batch)
-        for _, future in batch:
+        for _, future, _ in batch:
             if not future.done():
                 future.set_result(None)

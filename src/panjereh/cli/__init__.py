@@ -18,14 +18,22 @@ from panjereh.cli.common import UserError
 from panjereh.cli.exchange import exchange
 from panjereh.cli.registry import registry
 from panjereh.cli.users import user
-from panjereh.config import ENV_PREFIX, Settings, load_settings, resolve_pepper
+from panjereh.config import (
+    ENV_PREFIX,
+    Settings,
+    load_settings,
+    resolve_payload_keys,
+    resolve_pepper,
+    resolve_subject_keys,
+)
 from panjereh.demo.seed import DemoSeed, seed_demo
 from panjereh.domain.clock import SystemClock, utc_now
 from panjereh.domain.errors import PanjerehError
 from panjereh.simulator.population import Population
 from panjereh.storage.engine import create_engine
 from panjereh.storage.migrate import ensure_current, upgrade
-from panjereh.web.runtime import exchange_keys, multiprocess_metrics_dir
+from panjereh.storage.registry_repo import load_snapshot
+from panjereh.web.runtime import exchange_keys, multiprocess_metrics_dir, refuse_unsealed_payloads
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -142,6 +150,8 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
         engine = create_engine(settings.effective_database_url)
         try:
             await ensure_current(engine)
+            services = (await load_snapshot(engine)).services.values()
+            refuse_unsealed_payloads(services, resolve_payload_keys(settings))
         finally:
             await engine.dispose()
 
@@ -184,7 +194,8 @@ def _serve_workers(settings: Settings, overrides: dict[str, Any]) -> None:
     PROMETHEUS_MULTIPROC_DIR (read when prometheus_client is imported in a worker)."""
     import uvicorn
 
-    resolve_pepper(settings)  # a missing secret stops here, not in every worker
+    # A missing secret stops here, not in every worker.
+    resolve_subject_keys(settings, resolve_pepper(settings))
     folder = multiprocess_metrics_dir(settings)
     assert folder is not None  # noqa: S101 - settings.workers > 1
     folder.mkdir(parents=True, exist_ok=True)

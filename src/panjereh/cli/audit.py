@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from panjereh.audit.checkpoints import Checkpoint
 from panjereh.audit.proofs import ProofError
 from panjereh.audit.proofs import check as check_proof
+from panjereh.cli.audit_privacy import check_control_plane, payload_command
 from panjereh.cli.common import UserError
 from panjereh.cli.common import settings as load
 from panjereh.config import Settings
@@ -116,6 +117,9 @@ def verify_command(copy: Path | None, since: datetime | None, until: datetime | 
         click.echo(f"  Merkle roots not recomputed (records partly elsewhere): {numbers}")
     if report.window is not None:
         _echo_window(report)
+    # Control-plane events: their own chained stream (panjereh.cli.audit_privacy).
+    if not check_control_plane(settings):
+        raise SystemExit(1)
     if findings:
         raise SystemExit(1)
 
@@ -310,3 +314,7 @@ async def _all_checkpoints(settings: Settings) -> list[Checkpoint]:
         raise UserError(f"cannot read the checkpoints: {exc.__class__.__name__}") from None
     finally:
         await engine.dispose()
+
+
+# Kept payloads (docs/audit-log.md, "Privacy"): panjereh.cli.audit_privacy.
+audit.add_command(payload_command)

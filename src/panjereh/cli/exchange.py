@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import getpass
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from panjereh.cli.common import UserError
+from panjereh.cli.common import UserError, cli_principal, transaction
 from panjereh.cli.common import settings as load
+from panjereh.config import Settings
 from panjereh.domain.clock import SystemClock, utc_now
+from panjereh.domain.events import AuditEvent
 from panjereh.exchange.keys import retire, rotate
 from panjereh.exchange.signatures import ResponseVerifier, SignatureError, content_digest
+from panjereh.storage.events_repo import ConnectionAuditSink
 from panjereh.web.runtime import exchange_keys
 
 
@@ -33,23 +40,75 @@ def list_keys() -> None:
         click.echo(f"{key.key_id}  {state}  {key.jwk()['x']}")
 
 
+def _whoami() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no user name for this uid (some containers)
+        return "unknown"
+
+
+def _key_options(function: Callable[..., None]) -> Callable[..., None]:
+    """--actor and --reason, recorded in the control-plane event of the key change."""
+    function = click.option(
+        "--reason", default="exchange signing key rotation", show_default=True, help="Why."
+    )(function)
+    return click.option(
+        "--actor", default=_whoami, help="Who (default: your user name on this machine)."
+    )(function)
+
+
+async def _emit_key_event(
+    conn: AsyncConnection, settings: Settings, action: str, key_id: str, actor: str, reason: str
+) -> None:
+    await ConnectionAuditSink(conn).emit(
+        AuditEvent(
+            at=utc_now(),
+            actor=cli_principal(actor).actor,
+            action=action,
+            object_type="exchange-key",
+            object_id=key_id,
+            reason=reason,
+            before=None,
+            after={"key_id": key_id, "keys_dir": str(settings.effective_keys_dir)},
+        )
+    )
+
+
 @exchange.command("rotate-key")
-def rotate_key() -> None:
+@_key_options
+def rotate_key(actor: str, reason: str) -> None:
     """Make a new active signing key; older keys stay published for verification.
 
-    Running servers pick the new key up within a few seconds.
+    Running servers pick the new key up within a few seconds. The rotation is recorded as a
+    control-plane event (exchange-key.rotate), in a transaction opened before the key is made:
+    a database that cannot take the event stops the rotation first.
     """
     settings = load()
-    key_id = rotate(settings.effective_keys_dir, utc_now())
+
+    async def go() -> str:
+        async with transaction(settings) as conn:
+            key_id = rotate(settings.effective_keys_dir, utc_now())
+            await _emit_key_event(conn, settings, "exchange-key.rotate", key_id, actor, reason)
+        return key_id
+
+    key_id = asyncio.run(go())
     click.echo(f"new active key {key_id} in {settings.effective_keys_dir}")
 
 
 @exchange.command("retire-key")
 @click.argument("key_id")
-def retire_key(key_id: str) -> None:
-    """Delete an old key's private half (its public half stays published)."""
+@_key_options
+def retire_key(key_id: str, actor: str, reason: str) -> None:
+    """Delete an old key's private half (its public half stays published); recorded as a
+    control-plane event (exchange-key.retire)."""
     settings = load()
-    retire(settings.effective_keys_dir, key_id)
+
+    async def go() -> None:
+        async with transaction(settings) as conn:
+            retire(settings.effective_keys_dir, key_id)
+            await _emit_key_event(conn, settings, "exchange-key.retire", key_id, actor, reason)
+
+    asyncio.run(go())
     click.echo(f"retired {key_id}: it signs nothing more and stays published")
 
 

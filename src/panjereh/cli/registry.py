@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from panjereh.cli.common import UserError, change_options, cli_principal, run, settings, transaction
-from panjereh.config import resolve_pepper
+from panjereh.config import resolve_payload_keys, resolve_pepper
 from panjereh.domain.clock import utc_now
 from panjereh.domain.text import search_key
 from panjereh.interchange.registry_document import GrantDoc, RegistryDocument
@@ -53,7 +53,12 @@ def import_(file: Path, dry_run: bool, actor: str, reason: str) -> None:
     async def go() -> str:
         async with transaction(config) as conn:
             result = await import_document(
-                conn, document, actor=principal.actor, reason=reason, now=utc_now()
+                conn,
+                document,
+                actor=principal.actor,
+                reason=reason,
+                now=utc_now(),
+                payload_key=resolve_payload_keys(config) is not None,
             )
             if dry_run:
                 await conn.rollback()
@@ -164,6 +169,7 @@ def _ops(conn: Any, actor: str, reason: str) -> RegistryOps:
         reason=reason,
         pepper=resolve_pepper(config),
         allow_private=config.allow_private_endpoints,
+        payload_key=resolve_payload_keys(config) is not None,
     )
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import orjson
 from jsonpointer import JsonPointer, JsonPointerException
 
+from panjereh.audit.payloads import KeptPayloads
 from panjereh.audit.records import AuditRecord, Outcome
 from panjereh.audit.subjects import SubjectKeys
 from panjereh.audit.writer import AuditUnavailable, AuditWriter
@@ -174,7 +175,7 @@ class InquiryHandler:
         self._finish(reply, ctx)
         ctx.refusal_reason = problem.extra.get("reason")
         # A refusal is answered even if its record could not be written (the writer logs it).
-        await self._record(ctx, reply, _outcome_of(problem), problem.kind.code)
+        await self._record(ctx, reply, _outcome_of(problem), problem.kind.code, request.body)
         return reply
 
     async def _process(self, request: InquiryRequest, ctx: _Context) -> InquiryReply:
@@ -212,7 +213,7 @@ class InquiryHandler:
         await self._admit(grant)
         reply = await self._answer(request, ctx, caller, service, grant, document, body_sha256)
         self._finish(reply, ctx)
-        if not await self._record(ctx, reply, _outcome_of_status(reply.status), None):
+        if not await self._record(ctx, reply, _outcome_of_status(reply.status), None, request.body):
             # No record, no answer: the caller sees a retryable failure, never unaudited data.
             raise Problem(OVERLOADED, "The exchange cannot record inquiries right now; retry.")
         if ctx.claim is not None:
@@ -305,7 +306,7 @@ class InquiryHandler:
         headers = dict(found.headers)
         ctx.replay_of = headers.get("x-exchange-id")
         reply = InquiryReply(found.status, found.body, found.content_type, headers)
-        if not await self._record(ctx, reply, _outcome_of_status(reply.status), None):
+        if not await self._record(ctx, reply, _outcome_of_status(reply.status), None, request.body):
             raise Problem(OVERLOADED, "The exchange cannot record inquiries right now; retry.")
         reply.headers["x-replayed"] = "true"
         return reply
@@ -391,9 +392,17 @@ class InquiryHandler:
         )
 
     async def _record(
-        self, ctx: _Context, reply: InquiryReply, outcome: Outcome, error: str | None
+        self,
+        ctx: _Context,
+        reply: InquiryReply,
+        outcome: Outcome,
+        error: str | None,
+        request_body: bytes,
     ) -> bool:
-        """Append the inquiry's record and wait for its commit; False if it could not be."""
+        """Append the inquiry's record and wait for its commit; False if it could not be.
+
+        Only for a service that keeps payloads do the bodies go along (the store seals them);
+        every other inquiry passes None."""
         record = AuditRecord(
             exchange_id=ctx.exchange_id,
             created_at=self._clock.now(),
@@ -413,9 +422,15 @@ class InquiryHandler:
             cached=ctx.cached,
             provider_ms=ctx.provider_ms,
         )
+        service = ctx.service
+        kept = (
+            KeptPayloads(ctx.exchange_id, request_body, reply.body)
+            if service is not None and service.keep_payloads
+            else None
+        )
         recorded = False
         with contextlib.suppress(AuditUnavailable):
-            await self._audit.record(record)
+            await self._audit.record(record, kept)
             recorded = True
         self._metrics.observe(
             record,

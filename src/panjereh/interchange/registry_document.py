@@ -23,6 +23,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -201,6 +202,9 @@ class ServiceDoc(Strict):
     idempotent: bool = True
     status: ServiceStatus = ServiceStatus.ACTIVE
     deprecated_on: date | None = None
+    # Keep the request and response bodies, AES-256-GCM encrypted (docs/audit-log.md,
+    # "Privacy"); needs PANJEREH_AUDIT_PAYLOAD_KEY wherever the registry is changed or served.
+    keep_payloads: StrictBool = False
 
     @field_validator("endpoint_url")
     @classmethod

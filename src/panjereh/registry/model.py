@@ -176,6 +176,7 @@ class Service:
     cache_ttl_s: int = 0
     idempotent: bool = True
     deprecated_on: date | None = None
+    keep_payloads: bool = False  # store request and response bodies, encrypted
 
     @property
     def is_callable(self) -> bool:

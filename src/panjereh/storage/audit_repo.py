@@ -5,6 +5,10 @@ they skip SQLAlchemy: on SQLite a dedicated thread with its own ``sqlite3`` conn
 multi-row INSERTs per batch inside one transaction (``synchronous=FULL``); on
 PostgreSQL one ``COPY`` per batch over an asyncpg connection.  Both are one transaction: a
 batch is stored whole or not at all.  Reads go through the SQLAlchemy engine as usual.
+
+The kept bodies of services that keep payloads (`panjereh.audit.payloads`) are sealed here and
+written to ``audit_payloads`` in the same transaction as their batch; a batch without any
+takes exactly the path it took before.
 """
 
 from __future__ import annotations
@@ -23,16 +27,17 @@ from typing import Any, Protocol
 
 import asyncpg
 from sqlalchemy import RowMapping, func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from panjereh.audit.archive import Month
 from panjereh.audit.chain import GENESIS, canonical_bytes, chain_hash
+from panjereh.audit.payloads import KeptPayloads, PayloadKeys, PayloadKind, SealedPayload
 from panjereh.audit.records import AuditRecord, Outcome
 from panjereh.audit.verify import StoredRecord
 from panjereh.domain.ids import IdMaker
 from panjereh.storage.engine import StorageError
 from panjereh.storage.partitions import NO_PARTITION, partition_ddl
-from panjereh.storage.tables import audit_records, audit_shards
+from panjereh.storage.tables import audit_payloads, audit_records, audit_shards
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +65,10 @@ COLUMNS = (
 )
 _SQLITE_SHARD = "INSERT INTO audit_shards (id, started_at, host, pid) VALUES (?, ?, ?, ?)"
 _POSTGRES_SHARD = "INSERT INTO audit_shards (id, started_at, host, pid) VALUES ($1, $2, $3, $4)"
+PAYLOAD_COLUMNS = ("exchange_id", "kind", "key_id", "nonce", "ciphertext")
+_SQLITE_PAYLOAD = (
+    f"INSERT INTO audit_payloads ({', '.join(PAYLOAD_COLUMNS)}) VALUES (?, ?, ?, ?, ?)"  # noqa: S608 - constant names
+)
 _CHUNKS = (256, 64, 16, 4, 1)  # rows per INSERT: a handful of statements, each prepared once
 
 
@@ -137,8 +146,13 @@ def _sqlite_time(moment: datetime) -> str:
     return moment.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
+_PayloadRow = tuple[str, str, str, bytes, bytes]  # PAYLOAD_COLUMNS
+
+
 class _Appender(Protocol):
-    async def append(self, records: Sequence[AuditRecord]) -> None: ...
+    async def append(
+        self, records: Sequence[AuditRecord], payloads: Sequence[_PayloadRow] = ()
+    ) -> None: ...
 
     async def close(self) -> None: ...
 
@@ -201,7 +215,12 @@ class _SqliteAppender:
         except sqlite3.Error as exc:  # the next round tries again; the records are in the WAL
             log.warning("audit WAL checkpoint failed: %s", exc.__class__.__name__)
 
-    def _write(self, rows: list[tuple[Any, ...]], shard: tuple[Any, ...] | None) -> None:
+    def _write(
+        self,
+        rows: list[tuple[Any, ...]],
+        shard: tuple[Any, ...] | None,
+        payloads: Sequence[_PayloadRow],
+    ) -> None:
         conn = self._connection()
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -216,13 +235,17 @@ class _SqliteAppender:
                 chunk = rows[at : at + size]
                 conn.execute(_sqlite_insert(size), [value for row in chunk for value in row])
                 at += size
+            if payloads:
+                conn.executemany(_SQLITE_PAYLOAD, payloads)
         except BaseException:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
         self._written.set()
 
-    async def append(self, records: Sequence[AuditRecord]) -> None:
+    async def append(
+        self, records: Sequence[AuditRecord], payloads: Sequence[_PayloadRow] = ()
+    ) -> None:
         chain = self._chain
         links, seq, head = chain.link(records)
         rows = [
@@ -232,7 +255,7 @@ class _SqliteAppender:
         shard = chain.shard_row(_sqlite_time(chain.started_at))
         loop = asyncio.get_running_loop()
         try:
-            await loop.run_in_executor(self._executor, self._write, rows, shard)
+            await loop.run_in_executor(self._executor, self._write, rows, shard, payloads)
         except sqlite3.Error as exc:
             raise StorageError(f"audit batch not stored: {exc.__class__.__name__}") from exc
         chain.advance(seq, head)
@@ -259,7 +282,9 @@ class _PostgresAppender:
         self._conn: Any = None
         self._chain = _Chain()
 
-    async def append(self, records: Sequence[AuditRecord]) -> None:
+    async def append(
+        self, records: Sequence[AuditRecord], payloads: Sequence[_PayloadRow] = ()
+    ) -> None:
         chain = self._chain
         links, seq, head = chain.link(records)
         rows = [
@@ -271,7 +296,7 @@ class _PostgresAppender:
             if self._conn is None or self._conn.is_closed():
                 self._conn = await asyncpg.connect(self._dsn, timeout=10)
             try:
-                await self._copy(rows, shard)
+                await self._copy(rows, shard, payloads)
             except asyncpg.CheckViolationError as exc:
                 if NO_PARTITION not in str(exc):
                     raise
@@ -279,17 +304,26 @@ class _PostgresAppender:
                 # off, or a first record after a long pause): make it and store the batch.
                 for month in sorted({Month.of(r.created_at) for r in records}):
                     await self._conn.execute(partition_ddl(month))
-                await self._copy(rows, shard)
+                await self._copy(rows, shard, payloads)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             await self._drop()
             raise StorageError(f"audit batch not stored: {exc.__class__.__name__}") from exc
         chain.advance(seq, head)
 
-    async def _copy(self, rows: list[tuple[Any, ...]], shard: tuple[Any, ...] | None) -> None:
+    async def _copy(
+        self,
+        rows: list[tuple[Any, ...]],
+        shard: tuple[Any, ...] | None,
+        payloads: Sequence[_PayloadRow],
+    ) -> None:
         async with self._conn.transaction():
             if shard is not None:
                 await self._conn.execute(_POSTGRES_SHARD, *shard)
             await self._conn.copy_records_to_table("audit_records", records=rows, columns=COLUMNS)
+            if payloads:
+                await self._conn.copy_records_to_table(
+                    "audit_payloads", records=payloads, columns=PAYLOAD_COLUMNS
+                )
 
     async def _drop(self) -> None:
         conn, self._conn = self._conn, None
@@ -310,6 +344,27 @@ def _appender(engine: AsyncEngine) -> _Appender:
     return _PostgresAppender(dsn)
 
 
+async def read_sealed_payloads(conn: AsyncConnection, exchange_id: str) -> list[SealedPayload]:
+    """The kept bodies of one inquiry as stored (request first); empty if none."""
+    columns = audit_payloads.c
+    query = (
+        select(audit_payloads)
+        .where(columns.exchange_id == exchange_id)
+        .order_by(columns.kind)  # "request" < "response"
+    )
+    rows = (await conn.execute(query)).mappings().all()
+    return [
+        SealedPayload(
+            row["exchange_id"],
+            PayloadKind(row["kind"]),
+            row["key_id"],
+            bytes(row["nonce"]),
+            bytes(row["ciphertext"]),
+        )
+        for row in rows
+    ]
+
+
 def record_from_row(row: RowMapping | Mapping[str, Any]) -> AuditRecord:
     """The record an ``audit_records`` row holds (without the store's own columns)."""
     values = {key: row[key] for key in row if key not in _NOT_RECORD_FIELDS}
@@ -319,14 +374,42 @@ def record_from_row(row: RowMapping | Mapping[str, Any]) -> AuditRecord:
 
 
 class SqlAuditStore:
-    """Implements `panjereh.audit.writer.AuditStore`: one transaction per batch."""
+    """Implements `panjereh.audit.writer.AuditStore` (and `PayloadStore` when given payload
+    keys): one transaction per batch."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, payload_keys: PayloadKeys | None = None) -> None:
         self._engine = engine
         self._appender = _appender(engine)
+        self.payload_keys = payload_keys
 
     async def append(self, records: Sequence[AuditRecord]) -> None:
         await self._appender.append(records)
+
+    async def append_with_payloads(
+        self, records: Sequence[AuditRecord], payloads: Sequence[KeptPayloads]
+    ) -> None:
+        """The records and the sealed bodies of those that kept them, in one transaction."""
+        keys = self.payload_keys
+        if keys is None:  # never stored in clear
+            raise StorageError("audit batch not stored: no payload key is configured")
+        rows: list[_PayloadRow] = []
+        for kept in payloads:
+            for sealed in keys.seal_both(kept):
+                rows.append(
+                    (
+                        sealed.exchange_id,
+                        sealed.kind.value,
+                        sealed.key_id,
+                        sealed.nonce,
+                        sealed.ciphertext,
+                    )
+                )
+        await self._appender.append(records, rows)
+
+    async def sealed_payloads(self, exchange_id: str) -> list[SealedPayload]:
+        """The kept bodies of one inquiry as stored (request first); empty if none."""
+        async with self._engine.connect() as conn:
+            return await read_sealed_payloads(conn, exchange_id)
 
     async def close(self) -> None:
         await self._appender.close()

@@ -20,6 +20,7 @@ from sqlalchemy import Table, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
+from panjereh.domain.errors import InvalidValue
 from panjereh.domain.events import AuditEvent
 from panjereh.domain.text import search_key
 from panjereh.interchange.registry_document import (
@@ -205,11 +206,13 @@ async def _services(
         "idempotent",
         "status",
         "deprecated_on",
+        "keep_payloads",
     )
     result = {}
     for r in await _all(conn, services, services.c.id == only if only is not None else None):
         data = {k: r[k] for k in fields}
         data["idempotent"] = bool(data["idempotent"])
+        data["keep_payloads"] = bool(data["keep_payloads"])
         data["provider"] = refs[r["provider_system_id"]]
         data["subject"] = {"pointer": r["subject_pointer"], "kind": r["subject_kind"]}
         result[r["id"]] = _load(ServiceDoc, data)
@@ -265,8 +268,17 @@ async def _citizen_services(
 
 
 class _Importer:
-    def __init__(self, conn: AsyncConnection, *, actor: str, reason: str, now: datetime) -> None:
+    def __init__(
+        self,
+        conn: AsyncConnection,
+        *,
+        actor: str,
+        reason: str,
+        now: datetime,
+        payload_key: bool = False,
+    ) -> None:
         self.conn = conn
+        self.payload_key = payload_key
         self.sink = ConnectionAuditSink(conn)
         self.actor = actor
         self.reason = reason
@@ -409,6 +421,19 @@ class _Importer:
             if before == doc:
                 self.result.unchanged += 1
                 continue
+            if doc.keep_payloads and not self.payload_key:
+                raise InvalidValue(
+                    "service.keep-payloads-without-key",
+                    message_fa=(
+                        f"سرویس {doc.id} بدنه‌ها را نگه می‌دارد، اما کلید رمزگذاری "
+                        "PANJEREH_AUDIT_PAYLOAD_KEY تنظیم نشده است."
+                    ),
+                    message_en=(
+                        f"service {doc.id} keeps payloads, but PANJEREH_AUDIT_PAYLOAD_KEY is "
+                        "not set: payloads are never stored unencrypted"
+                    ),
+                    field="keep_payloads",
+                )
             values = _service_values(doc, self.system_ids[doc.provider], self.now)
             values["agency_id"] = self.agency_ids[doc.agency]
             if before is None:
@@ -512,20 +537,28 @@ def _service_values(doc: ServiceDoc, provider_id: int, now: datetime) -> dict[st
         "cache_ttl_s": doc.cache_ttl_s,
         "idempotent": doc.idempotent,
         "deprecated_on": doc.deprecated_on,
+        "keep_payloads": doc.keep_payloads,
         "search_key": search_key(f"{doc.name_fa} {doc.name_en} {doc.id}"),
         "updated_at": now,
     }
 
 
 async def import_document(
-    conn: AsyncConnection, doc: RegistryDocument, *, actor: str, reason: str, now: datetime
+    conn: AsyncConnection,
+    doc: RegistryDocument,
+    *,
+    actor: str,
+    reason: str,
+    now: datetime,
+    payload_key: bool = False,
 ) -> ImportResult:
     """Merge ``doc`` into the registry inside the caller's transaction (see module docstring).
 
     The caller validated ``doc`` (including ``doc.problems()``) against the document alone;
-    references to objects that exist only in the database are resolved here.
+    references to objects that exist only in the database are resolved here.  A service that
+    keeps payloads is refused unless ``payload_key`` (the process has a payload key).
     """
-    importer = _Importer(conn, actor=actor, reason=reason, now=now)
+    importer = _Importer(conn, actor=actor, reason=reason, now=now, payload_key=payload_key)
     await importer.refresh_ids()
     await importer.purposes(doc.purposes)
     await importer.agencies(doc.agencies)

@@ -67,17 +67,25 @@ class RegistryOps:
         reason: str,
         pepper: bytes,
         allow_private: bool,
+        payload_key: bool = False,
     ) -> None:
+        """``payload_key``: whether this process has PANJEREH_AUDIT_PAYLOAD_KEY, without which
+        no service may be set to keep payloads."""
         self.conn = conn
         self.principal = principal
         self.now = now
         self.reason = reason
         self.pepper = pepper
         self.allow_private = allow_private
+        self.payload_key = payload_key
 
     async def _importer(self, action: str) -> _Importer:
         importer = _Importer(
-            self.conn, actor=self.principal.actor, reason=self.reason, now=self.now
+            self.conn,
+            actor=self.principal.actor,
+            reason=self.reason,
+            now=self.now,
+            payload_key=self.payload_key,
         )
         importer.action = action
         await importer.refresh_ids()

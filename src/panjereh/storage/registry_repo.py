@@ -97,6 +97,7 @@ def service_from_row(row: Row, agency: Agency) -> Service:
         cache_ttl_s=row["cache_ttl_s"],
         idempotent=bool(row["idempotent"]),
         deprecated_on=row["deprecated_on"],
+        keep_payloads=bool(row["keep_payloads"]),
     )
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     String,
@@ -145,6 +146,8 @@ services = Table(
     Column("search_key", Text, nullable=False, server_default=""),
     Column("updated_at", UTCDateTime, nullable=True),
     Column("row_version", Integer, nullable=False, server_default="1"),
+    # Keep the request and response bodies, encrypted (docs/audit-log.md, "Privacy").
+    Column("keep_payloads", Boolean, nullable=False, server_default=false()),
 )
 
 grants = Table(
@@ -241,7 +244,13 @@ registry_events = Table(
     Column("before", JSONValue, nullable=True),
     Column("after", JSONValue, nullable=True),
     Column("outcome", String(16), nullable=False),
+    # The control-plane chain (docs/audit-log.md, "Control-plane events"): the stream, the
+    # event's number in it and SHA-256(previous record_hash || canonical bytes) in hex.
+    Column("stream", String(40), nullable=True),
+    Column("seq", BigInteger, nullable=True),
+    Column("record_hash", String(64), nullable=True),
     Index("ix_registry_events_object", "object_type", "object_id", "id"),
+    UniqueConstraint("stream", "seq", name="uq_registry_events_stream_seq"),
 )
 
 audit_records = Table(
@@ -387,4 +396,26 @@ audit_outbox = Table(
     Column("shard", String(40), primary_key=True),
     Column("published_seq", BigInteger, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# The kept bodies of inquiries to services with keep_payloads, AES-256-GCM sealed
+# (docs/audit-log.md, "Privacy"); written in the transaction of their records.
+audit_payloads = Table(
+    "audit_payloads",
+    metadata,
+    Column("exchange_id", String(36), primary_key=True),
+    Column("kind", String(8), primary_key=True),  # request or response
+    Column("key_id", String(64), nullable=False),
+    Column("nonce", LargeBinary, nullable=False),
+    Column("ciphertext", LargeBinary, nullable=False),
+)
+
+# The head of each control-plane event stream: writers lock its row, so events are numbered
+# and chained one after another even with several workers.
+event_stream_heads = Table(
+    "event_stream_heads",
+    metadata,
+    Column("stream", String(40), primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("head_hash", String(64), nullable=False),
 )

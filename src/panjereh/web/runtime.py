@@ -7,7 +7,7 @@ import contextlib
 import gc
 import logging
 import time
-from collections.abc import Awaitable, Callable, Hashable, Mapping
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,9 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from panjereh.audit.checkpoints import Checkpoint
 from panjereh.audit.export import StreamExport
+from panjereh.audit.payloads import PayloadKeys
 from panjereh.audit.subjects import SubjectKeys
 from panjereh.audit.writer import AuditWriter
-from panjereh.config import Settings
+from panjereh.config import ConfigError, Settings, resolve_payload_keys, resolve_subject_keys
 from panjereh.domain.clock import Clock
 from panjereh.exchange.asgi import InquiryEndpoint
 from panjereh.exchange.callers import Authenticator
@@ -29,7 +30,7 @@ from panjereh.exchange.metrics import ExchangeMetrics, Readings
 from panjereh.exchange.provider import ProviderGateway
 from panjereh.exchange.resilience import AdmissionControl
 from panjereh.exchange.transport import ProviderTransport
-from panjereh.registry.model import System
+from panjereh.registry.model import Service, System
 from panjereh.registry.snapshot import SnapshotHolder
 from panjereh.storage.audit_outbox import SqlOutbox
 from panjereh.storage.audit_repo import SqlAuditStore
@@ -127,6 +128,7 @@ class Runtime:
     state: ExchangeState
     metrics: ExchangeMetrics
     audit_export: StreamExport | None = None  # with PANJEREH_NATS_URL (docs/audit-log.md)
+    payload_keys: PayloadKeys | None = None  # seals the bodies services keep (None: no key)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list, repr=False)
     _checked: dict[str, tuple[float, bool]] = field(default_factory=dict, repr=False)
     _checking: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
@@ -136,7 +138,8 @@ class Runtime:
         engine = create_engine(settings.effective_database_url)
         keys = exchange_keys(settings, clock)
         registry = SnapshotHolder()
-        store = SqlAuditStore(engine)
+        payload_keys = resolve_payload_keys(settings)
+        store = SqlAuditStore(engine, payload_keys=payload_keys)
         admission = AdmissionControl(settings.max_in_flight)
         audit = AuditWriter(
             store,
@@ -144,12 +147,13 @@ class Runtime:
             max_queue=AUDIT_QUEUE_MAX,
             commit_delay=settings.audit_commit_delay_ms / 1000,
             siblings=lambda: admission.in_flight,
+            payload_store=store if payload_keys is not None else None,
         )
         metrics = ExchangeMetrics(multiprocess_dir=multiprocess_metrics_dir(settings))
         transport = ProviderTransport()
         state = build_state(settings.redis_url, clock=clock)
         holder = _KeysHolder(keys)
-        subjects = SubjectKeys.from_pepper(pepper)
+        subjects = resolve_subject_keys(settings, pepper)
         handler = InquiryHandler(
             registry=registry,
             authenticator=Authenticator(
@@ -191,6 +195,7 @@ class Runtime:
             state=state,
             metrics=metrics,
             audit_export=audit_export(settings, engine),
+            payload_keys=payload_keys,
         )
 
     @property
@@ -217,6 +222,7 @@ class Runtime:
     async def start(self) -> None:
         await ensure_current(self.engine)
         self.registry.replace(await load_snapshot(self.engine))
+        self.check_kept_payloads()
         await self.transport.start()
         self.audit.start()
         loop = asyncio.get_running_loop()
@@ -230,6 +236,10 @@ class Runtime:
             self._tasks.append(loop.create_task(self._publish_forever(), name="metrics-publish"))
         if self.audit_export is not None:  # never blocks start-up: NATS may be down
             self._tasks.append(loop.create_task(self.audit_export.run(), name="audit-export"))
+
+    def check_kept_payloads(self) -> None:
+        """Refuse to serve services that keep payloads without a key to seal them with."""
+        refuse_unsealed_payloads(self.registry.current.services.values(), self.payload_keys)
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -304,6 +314,10 @@ class Runtime:
                 if version != self.registry.current.version:
                     self.registry.replace(await load_snapshot(self.engine))
                     log.info("registry snapshot refreshed to version %d", version)
+                    try:
+                        self.check_kept_payloads()
+                    except ConfigError as exc:  # their inquiries are refused (not recorded)
+                        log.error("%s", exc)  # noqa: TRY400 - a configuration problem, no trace
             except (SQLAlchemyError, OSError) as exc:
                 log.warning("registry refresh failed: %s", exc.__class__.__name__)
 
@@ -371,6 +385,19 @@ class Runtime:
 
     async def _state_reachable(self) -> bool:
         return await self.state.ping(CHECK_TIMEOUT_SECONDS)
+
+
+def refuse_unsealed_payloads(services: Iterable[Service], keys: PayloadKeys | None) -> None:
+    """`ConfigError` if a service keeps payloads and there is no payload key."""
+    if keys is not None:
+        return
+    keeping = sorted(s.id for s in services if s.keep_payloads)
+    if keeping:
+        raise ConfigError(
+            f"services {', '.join(keeping)} keep payloads, but PANJEREH_AUDIT_PAYLOAD_KEY "
+            "and PANJEREH_AUDIT_PAYLOAD_KEY_ID are not set: payloads are never stored "
+            "unencrypted (docs/audit-log.md, Privacy)"
+        )
 
 
 def _system_name(systems: Mapping[int, System], key: Hashable) -> str:

@@ -184,6 +184,10 @@ async def test_signing_out_ends_the_session(area: OperatorArea) -> None:
         cookies={area.sessions.session_cookie: old},
     ) as replayed:
         assert (await replayed.get("/operator/")).status_code == 303
+    signed_out = [e for e in await area.events("user", "owner") if e.action == "user.sign-out"]
+    assert [(e.actor, e.outcome, e.reason) for e in signed_out] == [
+        ("user:owner", EventOutcome.SUCCEEDED, "operator area sign-out")
+    ]
 
 
 @pytest.mark.parametrize("prefix", ["/operator", "/en/operator"])

@@ -70,6 +70,7 @@ class ApiContext:
                 reason=reason,
                 pepper=self.runtime.pepper,
                 allow_private=self.runtime.settings.allow_private_endpoints,
+                payload_key=self.runtime.payload_keys is not None,
             )
             return await action(ops)
 

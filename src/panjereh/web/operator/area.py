@@ -72,6 +72,7 @@ class Context:
                 reason=reason,
                 pepper=runtime.pepper,
                 allow_private=runtime.settings.allow_private_endpoints,
+                payload_key=runtime.payload_keys is not None,
             )
             return await action(ops)
 

@@ -98,10 +98,27 @@ class Sessions:
         return session_id
 
     async def sign_out(self, request: Request) -> None:
+        """End the session; a session that was open becomes a registry event."""
         session_id = request.cookies.get(self.session_cookie, "")
-        if session_id:
+        if session_id and len(session_id) <= 100:
+            now = self.runtime.clock.now()
             async with self.runtime.engine.begin() as conn:
+                found = await session_user(conn, session_id, now)
                 await close_session(conn, session_id)
+                if found is not None:
+                    user = found[0]
+                    await ConnectionAuditSink(conn).emit(
+                        AuditEvent(
+                            now,
+                            user.principal.actor,
+                            "user.sign-out",
+                            "user",
+                            user.username,
+                            "operator area sign-out",
+                            None,
+                            None,
+                        )
+                    )
 
     def start_session(self, response: Response, session_id: str) -> None:
         response.set_cookie(
