@@ -23,6 +23,7 @@ from panjereh.interchange.registry_document import (
 )
 from panjereh.web.app import create_app
 from panjereh.web.policy import Access, access_of
+from tests.production import PRODUCTION_KEYS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -88,9 +89,7 @@ def test_the_production_app_mounts_no_simulator_when_disabled(tmp_path: Path) ->
     settings = Settings(
         data_dir=tmp_path,
         simulator=False,
-        api_key_pepper="x" * 32,
-        audit_subject_key="A" * 44,  # base64 of 33 bytes: production needs a subject key
-        audit_subject_key_id="subject-1",
+        **PRODUCTION_KEYS,
     )
     app = create_app(settings)
     assert "/simulator" not in [i.path for i in app.web.routes if isinstance(i, Mount)]
@@ -140,7 +139,7 @@ def test_every_operator_area_route_is_in_its_docs(tmp_path: Path) -> None:
 def test_development_routes_exist_only_in_development(tmp_path: Path) -> None:
     """Outside development the citizen's development sign-in is not there at all (404)."""
     dev = create_app(Settings(env=Environment.DEVELOPMENT, data_dir=tmp_path / "dev"))
-    production = create_app(Settings(data_dir=tmp_path / "prod", api_key_pepper="x" * 32))
+    production = create_app(Settings(data_dir=tmp_path / "prod", **PRODUCTION_KEYS))
     found = sorted(
         f"{sorted(r.methods or ())} {r.path}"
         for r in dev.web.routes

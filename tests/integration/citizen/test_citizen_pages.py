@@ -23,6 +23,7 @@ from tests.integration.citizen.conftest import (
     record,
 )
 from tests.integration.operator.conftest import BASE_URL
+from tests.production import PRODUCTION_KEYS
 
 ROW = re.compile(r'<tr id="x-([^"]+)">')
 
@@ -223,7 +224,7 @@ async def test_the_home_page_links_to_the_citizen_view(world: CitizenWorld) -> N
 
 
 async def test_outside_development_there_is_no_development_sign_in(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, api_key_pepper="x" * 32)
+    settings = Settings(data_dir=tmp_path, **PRODUCTION_KEYS)
     app = create_app(settings)
     await app.runtime.engine.dispose()  # nothing is served from the database here
     transport = httpx.ASGITransport(app=app.web)

@@ -282,12 +282,11 @@ async def test_keep_leaves_the_month_as_an_append_only_table_on_postgres_only(
     assert (await cli("audit", "verify")).code == 0
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @pytest.mark.usefixtures("log")
 async def test_on_sqlite_the_append_only_trigger_is_back_after_a_detach(
     cli: Cli, engine: AsyncEngine, tmp_path: Path
 ) -> None:
-    if engine.dialect.name != "sqlite":
-        pytest.skip("PostgreSQL detaches the partition instead")
     out = await _archive(cli, tmp_path)
     args = ("--actor", "alice", "--reason", "retention")
     assert (

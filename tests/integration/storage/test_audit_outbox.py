@@ -107,12 +107,11 @@ async def test_an_unreachable_database_is_a_storage_error(tmp_path: Path) -> Non
         await engine.dispose()
 
 
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 @pytest.mark.postgres
 async def test_two_workers_never_claim_the_same_shard_at_once(
     store: SqlAuditStore, engine: AsyncEngine
 ) -> None:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("SQLite has one process and one export")
     other_store = SqlAuditStore(engine)
     try:
         await write(store, [_record(n) for n in range(1, 4)])

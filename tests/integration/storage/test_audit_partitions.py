@@ -48,12 +48,11 @@ async def _where(engine: AsyncEngine, exchange_id: str) -> str:
     return str(where)
 
 
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 @pytest.mark.postgres
 async def test_on_postgres_records_are_partitioned_by_month_with_the_partition_key_in_every_key(
     engine: AsyncEngine,
 ) -> None:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("SQLite keeps one table")
     async with engine.connect() as conn:
         strategy = await conn.scalar(
             text("SELECT pg_get_partkeydef(CAST('audit_records' AS regclass))")
@@ -280,12 +279,11 @@ async def test_on_sqlite_0010_keeps_one_table_and_downgrades_to_no_archives(tmp_
         await engine.dispose()
 
 
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 @pytest.mark.postgres
 async def test_a_starting_server_makes_the_coming_months_partitions(
     engine: AsyncEngine, dev_settings: Settings
 ) -> None:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("SQLite keeps one table")
     runtime = Runtime.build(
         dev_settings, clock=FixedClock(datetime(2034, 12, 20, tzinfo=UTC)), pepper=b"p" * 32
     )

@@ -357,12 +357,11 @@ async def test_the_consumer_resumes_from_its_durable_and_its_state_file(
     assert load_state(state).heads == {"w1": [5, items[4].record_hash]}
 
 
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 @pytest.mark.postgres
 async def test_two_workers_exporting_at_once_publish_every_record_once(
     engine: AsyncEngine, store: SqlAuditStore, nats_url: str, nc: Client, names: Names
 ) -> None:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("SQLite has one process and one export")
     other = SqlAuditStore(engine)
     try:
         await asyncio.gather(write(store, records(1, 40)), write(other, records(101, 130)))
