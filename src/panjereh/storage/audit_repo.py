@@ -22,6 +22,7 @@ import sqlite3
 import threading
 from collections.abc import AsyncIterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -69,7 +70,8 @@ PAYLOAD_COLUMNS = ("exchange_id", "kind", "key_id", "nonce", "ciphertext")
 _SQLITE_PAYLOAD = (
     f"INSERT INTO audit_payloads ({', '.join(PAYLOAD_COLUMNS)}) VALUES (?, ?, ?, ?, ?)"  # noqa: S608 - constant names
 )
-_CHUNKS = (256, 64, 16, 4, 1)  # rows per INSERT: a handful of statements, each prepared once
+CACHE_KIB = 131_072  # the writer's page cache: 128 MiB keeps the indexes' hot pages in memory
+_CHUNKS = (1024, 256, 64, 16, 4, 1)  # rows per INSERT: a few statements, each prepared once
 
 
 @functools.cache
@@ -91,7 +93,7 @@ def _row(r: AuditRecord, created_at: Any, shard: str, seq: int, digest: str) -> 
         r.service_id,
         r.purpose,
         r.subject_hash,
-        r.outcome.value,
+        r.outcome,  # a StrEnum: both drivers take it as its text
         r.status_code,
         r.error_type,
         r.duration_ms,
@@ -111,25 +113,47 @@ def _row(r: AuditRecord, created_at: Any, shard: str, seq: int, digest: str) -> 
 class _Chain:
     """This writer's shard (docs/audit-log.md): its id and the last sequence number and head
     hash committed.  A batch is linked first and advanced only once it is stored, so a batch
-    that failed leaves no gap and no dangling hash."""
+    that failed leaves no gap and no dangling hash.
+
+    The writer hands a batch over while the one before is still being stored (at most two
+    in flight), so a batch is linked from the *tip* (the end of the last batch linked) and
+    checked when its turn comes: if the batch before failed, it is linked again from the
+    committed head."""
 
     def __init__(self) -> None:
         self.shard = _SHARD_IDS()
         self.started_at = datetime.now(UTC)
         self.seq = 0
         self.head = GENESIS
+        self.tip = (0, GENESIS)
         self.registered = False  # its audit_shards row is written with its first batch
+        self.turn = asyncio.Lock()  # batches are stored one after the other, in call order
 
-    def link(self, records: Sequence[AuditRecord]) -> tuple[list[tuple[int, str]], int, bytes]:
-        seq, head, links = self.seq, self.head, []
+    def link(self, records: Sequence[AuditRecord]) -> _Links:
+        """Link ``records`` after the last batch linked (committed or not)."""
+        links = self._link(records, *self.tip)
+        self.tip = (links.seq, links.head)
+        return links
+
+    def relinked(self, records: Sequence[AuditRecord], links: _Links) -> _Links:
+        """``links`` if they follow the committed head (call it holding `turn`), else the
+        records linked again from there (the batch before failed)."""
+        if links.base == (self.seq, self.head):
+            return links
+        links = self._link(records, self.seq, self.head)
+        self.tip = (links.seq, links.head)
+        return links
+
+    def _link(self, records: Sequence[AuditRecord], seq: int, head: bytes) -> _Links:
+        base, shard, hashes = (seq, head), self.shard, []
         for record in records:
             seq += 1
-            head = chain_hash(head, canonical_bytes(record, self.shard, seq))
-            links.append((seq, head.hex()))
-        return links, seq, head
+            head = chain_hash(head, canonical_bytes(record, shard, seq))
+            hashes.append((seq, head.hex()))
+        return _Links(base, hashes, seq, head)
 
-    def advance(self, seq: int, head: bytes) -> None:
-        self.seq, self.head, self.registered = seq, head, True
+    def advance(self, links: _Links) -> None:
+        self.seq, self.head, self.registered = links.seq, links.head, True
 
     def shard_row(self, started_at: Any) -> tuple[Any, ...] | None:
         if self.registered:
@@ -137,13 +161,24 @@ class _Chain:
         return (self.shard, started_at, socket.gethostname()[:120], os.getpid())
 
 
+@dataclass(frozen=True, slots=True)
+class _Links:
+    base: tuple[int, bytes]  # the (seq, head) the batch was linked after
+    hashes: list[tuple[int, str]]  # per record: its seq and record_hash (hex)
+    seq: int  # the batch's last
+    head: bytes
+
+
 _SHARD_IDS = IdMaker()
 _NOT_RECORD_FIELDS = frozenset({"id", "shard", "seq", "record_hash"})  # the store's columns
 
 
 def _sqlite_time(moment: datetime) -> str:
-    # SQLAlchemy's SQLite format for a UTC column: naive ISO text with microseconds.
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+    # SQLAlchemy's SQLite format for a UTC column: naive ISO text with microseconds (the
+    # first 26 characters of the UTC time's ISO form, before its "+00:00").
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    return moment.isoformat(sep=" ", timespec="microseconds")[:26]
 
 
 _PayloadRow = tuple[str, str, str, bytes, bytes]  # PAYLOAD_COLUMNS
@@ -183,6 +218,7 @@ class _SqliteAppender:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA busy_timeout=30000")
+            conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
             if self._path != ":memory:":
                 conn.execute("PRAGMA wal_autocheckpoint=0")
                 self._start_checkpointer()
@@ -247,18 +283,21 @@ class _SqliteAppender:
         self, records: Sequence[AuditRecord], payloads: Sequence[_PayloadRow] = ()
     ) -> None:
         chain = self._chain
-        links, seq, head = chain.link(records)
-        rows = [
-            _row(r, _sqlite_time(r.created_at), chain.shard, n, digest)
-            for r, (n, digest) in zip(records, links, strict=True)
-        ]
-        shard = chain.shard_row(_sqlite_time(chain.started_at))
-        loop = asyncio.get_running_loop()
-        try:
-            await loop.run_in_executor(self._executor, self._write, rows, shard, payloads)
-        except sqlite3.Error as exc:
-            raise StorageError(f"audit batch not stored: {exc.__class__.__name__}") from exc
-        chain.advance(seq, head)
+        times = [_sqlite_time(r.created_at) for r in records]
+        links = chain.link(records)
+        async with chain.turn:
+            links = chain.relinked(records, links)
+            rows = [
+                _row(r, at, chain.shard, n, digest)
+                for r, at, (n, digest) in zip(records, times, links.hashes, strict=True)
+            ]
+            shard = chain.shard_row(_sqlite_time(chain.started_at))
+            loop = asyncio.get_running_loop()
+            try:
+                await loop.run_in_executor(self._executor, self._write, rows, shard, payloads)
+            except sqlite3.Error as exc:
+                raise StorageError(f"audit batch not stored: {exc.__class__.__name__}") from exc
+            chain.advance(links)
 
     def _close(self) -> None:
         self._stopping.set()
@@ -286,10 +325,19 @@ class _PostgresAppender:
         self, records: Sequence[AuditRecord], payloads: Sequence[_PayloadRow] = ()
     ) -> None:
         chain = self._chain
-        links, seq, head = chain.link(records)
+        links = chain.link(records)
+        async with chain.turn:
+            links = chain.relinked(records, links)
+            await self._store(records, links, payloads)
+            chain.advance(links)
+
+    async def _store(
+        self, records: Sequence[AuditRecord], links: _Links, payloads: Sequence[_PayloadRow]
+    ) -> None:
+        chain = self._chain
         rows = [
             _row(r, r.created_at, chain.shard, n, digest)
-            for r, (n, digest) in zip(records, links, strict=True)
+            for r, (n, digest) in zip(records, links.hashes, strict=True)
         ]
         shard = chain.shard_row(chain.started_at)
         try:
@@ -308,7 +356,6 @@ class _PostgresAppender:
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             await self._drop()
             raise StorageError(f"audit batch not stored: {exc.__class__.__name__}") from exc
-        chain.advance(seq, head)
 
     async def _copy(
         self,

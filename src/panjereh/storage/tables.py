@@ -282,6 +282,7 @@ audit_records = Table(
     UniqueConstraint("shard", "seq"),
     Index("ix_audit_records_service_created", "service_id", "created_at"),
     Index("ix_audit_records_subject_created", "subject_hash", "created_at"),
+    Index("ix_audit_records_created", "created_at", "id"),  # migration 0011
 )
 
 # Signed checkpoints over the audit chains (docs/audit-log.md); `body` is the signed bytes.

@@ -203,6 +203,38 @@ async def test_each_stored_batch_continues_the_writers_chain_without_gaps(
     assert shards[0]["pid"] == os.getpid()
 
 
+async def test_a_batch_handed_over_behind_one_that_fails_is_linked_again(
+    store: SqlAuditStore, engine: AsyncEngine
+) -> None:
+    """The writer hands the next batch over while one is being stored (two in flight): the
+    next is linked after the first's end, and linked again from the committed head when the
+    first fails; a third, handed over after both, follows the second."""
+    import asyncio
+
+    from panjereh.audit.chain import GENESIS, canonical_bytes, chain_hash
+    from panjereh.audit.writer import AuditWriter
+
+    await store.append([_record(0)])
+    failing = asyncio.create_task(store.append([_record(20), _record(0)]))  # a duplicate
+    second = asyncio.create_task(store.append([_record(1), _record(2)]))
+    third = asyncio.create_task(store.append([_record(3)]))
+    results = await asyncio.gather(failing, second, third, return_exceptions=True)
+    assert isinstance(results[0], StorageError)
+    assert list(results[1:]) == [None, None]
+    writer = AuditWriter(store, batch_size=2)
+    writer.start()
+    await asyncio.gather(*(writer.record(_record(n)) for n in range(4, 11)))
+    await writer.stop()
+    rows = await _chain_rows(engine)
+    assert [row["exchange_id"] for row in rows] == [_record(n).exchange_id for n in range(11)]
+    shard = rows[0]["shard"]
+    assert [row["seq"] for row in rows] == list(range(1, 12))
+    head = GENESIS
+    for n, row in enumerate(rows):
+        head = chain_hash(head, canonical_bytes(_record(n), shard, n + 1))
+        assert row["record_hash"] == head.hex()
+
+
 async def test_two_writers_keep_two_chains(engine: AsyncEngine) -> None:
     first, second = SqlAuditStore(engine), SqlAuditStore(engine)
     try:

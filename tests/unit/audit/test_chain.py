@@ -49,6 +49,25 @@ def test_the_same_instant_in_another_zone_has_the_same_bytes() -> None:
     assert canonical_bytes(same, "w1", 7) == canonical_bytes(RECORD, "w1", 7)
 
 
+@pytest.mark.parametrize(
+    ("moment", "text"),
+    [
+        (datetime(2026, 12, 2, 8, 30, tzinfo=UTC), b'"2026-12-02T08:30:00.000000Z"'),
+        (
+            datetime(2026, 12, 2, 8, 30, 0, 5, tzinfo=timezone(timedelta(0))),
+            b'"2026-12-02T08:30:00.000005Z"',
+        ),
+        (
+            datetime(2026, 12, 2, 12, 0, tzinfo=timezone(timedelta(hours=3, minutes=30))),
+            b'"2026-12-02T08:30:00.000000Z"',
+        ),
+    ],
+)
+def test_the_time_always_has_six_fraction_digits_in_utc(moment: datetime, text: bytes) -> None:
+    canonical = canonical_bytes(dataclasses.replace(RECORD, created_at=moment), "w1", 7)
+    assert canonical.split(b",")[4] == text
+
+
 def test_a_naive_time_is_refused() -> None:
     naive = dataclasses.replace(RECORD, created_at=datetime(2026, 12, 2, 8, 30))  # noqa: DTZ001
     with pytest.raises(ValueError, match="timezone-aware"):
