@@ -65,6 +65,7 @@ from panjereh.audit.subjects import SubjectKeys
 from panjereh.audit.writer import AuditWriter
 from panjereh.config import Settings
 from panjereh.domain.ids import IdMaker
+from panjereh.storage.audit_browse import RecordCursor, RecordQuery, records_page
 from panjereh.storage.audit_repo import COLUMNS, SqlAuditStore
 from panjereh.storage.audit_scan import verify_log
 from panjereh.storage.engine import create_engine
@@ -504,6 +505,64 @@ async def _verify(url: str) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------------
+# (d) the operator's audit pages: one page of 50 per filter, first and second page
+
+
+def _browse_queries(keys: SubjectKeys) -> dict[str, RecordQuery]:
+    start = datetime(2026, 10, 1, tzinfo=UTC)  # the data set spans 60 days from here
+    service, consumer, _ = SERVICES[0]
+    return {
+        "nothing": RecordQuery(),
+        "outcome failed": RecordQuery(outcome="failed"),
+        "consumer system": RecordQuery(consumer=SERVICES[3][1]),
+        "consumer agency": RecordQuery(consumer_agency=SERVICES[3][1].split("/")[0]),
+        "since alone": RecordQuery(since=start + timedelta(days=30)),
+        "period with an end (days 10-20)": RecordQuery(
+            since=start + timedelta(days=10), until=start + timedelta(days=20)
+        ),
+        "until alone (day 5)": RecordQuery(until=start + timedelta(days=5)),
+        "one service": RecordQuery(service_id=service),
+        "one service, period with an end": RecordQuery(
+            service_id=service, until=start + timedelta(days=20)
+        ),
+        "a national code": RecordQuery(subject_hashes=(keys.hash(CITIZEN),)),
+        "a provider agency (2 services)": RecordQuery(
+            provider_services=(SERVICES[1][0], SERVICES[2][0])
+        ),
+        "an agency administrator's own view": RecordQuery(
+            scope=(consumer.split("/")[0], (SERVICES[4][0],))
+        ),
+    }
+
+
+async def _browse(url: str, repeat: int = 5) -> dict[str, Any]:
+    engine = create_engine(url)
+    timings: dict[str, Any] = {}
+    try:
+        async with engine.connect() as conn:
+            for name, query in _browse_queries(_subjects()).items():
+                first = await records_page(conn, query, after=None, limit=50)  # warm
+                cursor = RecordCursor.decode(first.next) if first.next else None
+                one, two = [], []
+                for _ in range(repeat):
+                    started = time.perf_counter()
+                    page = await records_page(conn, query, after=None, limit=50)
+                    one.append(time.perf_counter() - started)
+                    if cursor is not None:
+                        started = time.perf_counter()
+                        await records_page(conn, query, after=cursor, limit=50)
+                        two.append(time.perf_counter() - started)
+                timings[name] = {
+                    "rows": len(page.rows),
+                    "first_page_ms": round(statistics.median(one) * 1000, 2),
+                    "second_page_ms": round(statistics.median(two) * 1000, 2) if two else None,
+                }
+    finally:
+        await engine.dispose()
+    return {"limit": 50, "repeat": repeat, "median": "of the repeats, warm", "filters": timings}
+
+
+# ---------------------------------------------------------------------------------------------
 # (c) the citizen page's p95
 
 
@@ -694,7 +753,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:  # noqa: C901
     parser.add_argument("--requests", type=int, default=200, help="citizen page requests")
     parser.add_argument("--data", type=Path, default=ROOT / "var" / "bench" / "audit")
     parser.add_argument("--rebuild", action="store_true", help="build the data set again")
-    parser.add_argument("--only", default="append,verify,citizen")
+    parser.add_argument("--only", default="append,verify,citizen,browse")
     parser.add_argument("--backends", default="sqlite,postgres")
     args = parser.parse_args(argv)
     only = set(args.only.split(","))
@@ -744,7 +803,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:  # noqa: C901
                     asyncio.run(_drop_database(server_url, name))
                 out["append"]["database"] = "PostgreSQL, fresh database (one COPY per batch)"
             print(f"   append: {out['append']['per_s']:,}/s", flush=True)
-        if only & {"verify", "citizen"}:
+        if only & {"verify", "citizen", "browse"}:
             shape = shape_sqlite if backend == "sqlite" else shape_pg
             if backend == "sqlite":
                 url, took = asyncio.run(dataset_sqlite(args.data, shape, args.rebuild))
@@ -763,6 +822,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:  # noqa: C901
             if "verify" in only:
                 out["verify"] = _run_loop(functools.partial(_verify, url))
                 print(f"   verify: {out['verify']['per_s']:,}/s", flush=True)
+            if "browse" in only:
+                out["browse"] = _run_loop(functools.partial(_browse, url))
+                slowest = max(f["first_page_ms"] for f in out["browse"]["filters"].values())
+                print(f"   browse: slowest first page {slowest} ms", flush=True)
             if "citizen" in only:
                 data_dir = Path(tempfile.mkdtemp(prefix="bench-audit-serve-"))
                 try:
