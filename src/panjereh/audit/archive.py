@@ -1,7 +1,8 @@
 """Signed archives of one month of audit records, and checking them (docs/audit-log.md,
 "Volume and retention").
 
-An archive, format ``panjereh.audit-archive/1``, is a JSON Lines file:
+An archive, format ``panjereh.audit-archive/1`` (or ``/2`` for a month with kept payloads),
+is a JSON Lines file:
 
 1. a header: ``{"format", "month", "from", "until", "created_at", "records", "shards":
    {shard: {"first", "last", "records", "previous", "head"}}, "checkpoints": [numbers]}`` —
@@ -11,14 +12,21 @@ An archive, format ``panjereh.audit-archive/1``, is a JSON Lines file:
    published (`panjereh.audit.checkpoints`);
 3. one line per record, ordered by shard then sequence: ``{"id", "shard", "seq",
    "record_hash", "record": {the record's fields, times as ...Z}, "extra": {other columns}}``;
+   in format 2 each followed by its kept payloads (``audit_payloads``, request before
+   response), still sealed: ``{"payload": {"exchange_id", "kind", "key_id", "nonce",
+   "ciphertext"}}``, nonce and ciphertext in base64 as stored;
 4. a trailer ``{"trailer": {"sha256", "records_sha256", "key_id", "signature"}}``: SHA-256 of
    every byte before the trailer, SHA-256 of the record lines alone, and the exchange's Ed25519
-   signature over ``panjereh.audit-archive/1 sha256:<hex>`` with the key id.
+   signature over ``panjereh.audit-archive/1 sha256:<hex>`` with the key id.  Format 2 adds
+   ``payloads_sha256`` (the payload lines alone), its header a ``payloads`` count, and signs
+   ``panjereh.audit-archive/2 sha256:<hex>``.
+
+A month without kept payloads is written in format 1, exactly as before format 2 existed.
 
 `ArchiveChecker` reads it back line by line (a month may not fit in memory): the signature and
-digests, every record's chain link, that the records are the whole month's of each shard
-without gaps, every head a checkpoint pinned within the archive, and the Merkle root of each
-checkpoint whose records are all in the archive.
+digests, every record's chain link, every payload line after its record, that the records are
+the whole month's of each shard without gaps, every head a checkpoint pinned within the
+archive, and the Merkle root of each checkpoint whose records are all in the archive.
 """
 
 from __future__ import annotations
@@ -42,7 +50,11 @@ from panjereh.audit.chain import GENESIS, canonical_bytes, chain_hash
 from panjereh.audit.checkpoints import Checkpoint
 from panjereh.audit.records import AuditRecord, Outcome
 
-FORMAT = "panjereh.audit-archive/1"
+FORMAT = "panjereh.audit-archive/1"  # records only
+FORMAT_WITH_PAYLOADS = "panjereh.audit-archive/2"  # records, each with its kept payloads
+_FORMATS = (FORMAT, FORMAT_WITH_PAYLOADS)
+_KINDS = ("request", "response")  # in this order after their record
+NONCE_BYTES, TAG_BYTES = 12, 16  # AES-256-GCM as `panjereh.audit.payloads` seals
 _MONTH = re.compile(r"(\d{4})-(\d{2})", re.ASCII)
 _TIME = "%Y-%m-%dT%H:%M:%S.%fZ"
 
@@ -90,10 +102,10 @@ class Month:
         return f"audit_records_y{self.year:04d}m{self.month:02d}"
 
 
-def statement(digest: str) -> bytes:
+def statement(digest: str, archive_format: str = FORMAT) -> bytes:
     """What the exchange signs: the archive's SHA-256, under a prefix no other signed
     document of the exchange starts with (checkpoint bodies are JSON objects)."""
-    return f"{FORMAT} sha256:{digest}".encode("ascii")
+    return f"{archive_format} sha256:{digest}".encode("ascii")
 
 
 _FIELDS = tuple(f.name for f in fields(AuditRecord))
@@ -148,20 +160,46 @@ def record_line(
     )
 
 
-class ArchiveWriter:
-    """Writes the lines in order and keeps the digests the trailer needs."""
+def payload_line(
+    exchange_id: str, kind: str, key_id: str, nonce: bytes, ciphertext: bytes
+) -> bytes:
+    """One kept payload's line (with its newline), sealed as stored."""
+    return (
+        orjson.dumps(
+            {
+                "payload": {
+                    "exchange_id": exchange_id,
+                    "kind": kind,
+                    "key_id": key_id,
+                    "nonce": base64.b64encode(nonce).decode("ascii"),
+                    "ciphertext": base64.b64encode(ciphertext).decode("ascii"),
+                }
+            },
+            option=orjson.OPT_SORT_KEYS,
+        )
+        + b"\n"
+    )
 
-    def __init__(self, sink: Callable[[bytes], object]) -> None:
+
+class ArchiveWriter:
+    """Writes the lines in order and keeps the digests the trailer needs; with
+    ``payloads``, format 2 (payload lines after their records)."""
+
+    def __init__(self, sink: Callable[[bytes], object], *, payloads: bool = False) -> None:
         self._sink = sink
         self._all = hashlib.sha256()
         self._records = hashlib.sha256()
+        self._payloads = hashlib.sha256() if payloads else None
+        self.format = FORMAT_WITH_PAYLOADS if payloads else FORMAT
 
     def _put(self, line: bytes) -> None:
         self._all.update(line)
         self._sink(line)
 
     def header(self, document: Mapping[str, Any]) -> None:
-        self._put(orjson.dumps({"format": FORMAT, **document}, option=orjson.OPT_SORT_KEYS) + b"\n")
+        self._put(
+            orjson.dumps({"format": self.format, **document}, option=orjson.OPT_SORT_KEYS) + b"\n"
+        )
 
     def checkpoint(self, checkpoint: Checkpoint) -> None:
         self._put(
@@ -172,6 +210,12 @@ class ArchiveWriter:
         self._records.update(line)
         self._put(line)
 
+    def payload(self, line: bytes) -> None:
+        if self._payloads is None:
+            raise ValueError("a format 1 archive holds no payloads")
+        self._payloads.update(line)
+        self._put(line)
+
     def finish(self, key_id: str, sign: Callable[[bytes], bytes]) -> str:
         """Write the trailer; returns the archive's SHA-256 (hex)."""
         digest = self._all.hexdigest()
@@ -179,8 +223,10 @@ class ArchiveWriter:
             "sha256": digest,
             "records_sha256": self._records.hexdigest(),
             "key_id": key_id,
-            "signature": base64.b64encode(sign(statement(digest))).decode("ascii"),
+            "signature": base64.b64encode(sign(statement(digest, self.format))).decode("ascii"),
         }
+        if self._payloads is not None:
+            trailer["payloads_sha256"] = self._payloads.hexdigest()
         self._sink(orjson.dumps({"trailer": trailer}, option=orjson.OPT_SORT_KEYS) + b"\n")
         return digest
 
@@ -225,6 +271,7 @@ class Problem(StrEnum):
     PINNED_HEAD = "pinned-head"  # a head a checkpoint pinned has another hash here
     MERKLE = "merkle"  # the records of a checkpoint do not give its Merkle root
     UNCOVERED = "uncovered"  # records no checkpoint in the archive covers
+    PAYLOAD = "payload"  # a payload line not after its record, repeated, or malformed
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,8 +297,11 @@ class ShardRange:
 @dataclass
 class ArchiveReport:
     findings: list[ArchiveFinding] = field(default_factory=list)
+    format: str = FORMAT
     month: Month | None = None
     records: int = 0
+    payloads: int = 0  # kept payloads (format 2)
+    payloads_sha256: str = ""  # SHA-256 of the payload lines (format 2)
     shards: dict[str, ShardRange] = field(default_factory=dict)
     checkpoints: list[Checkpoint] = field(default_factory=list)
     merkle_checked: list[int] = field(default_factory=list)  # checkpoints wholly inside
@@ -300,6 +350,10 @@ class ArchiveChecker:
         self._previous: Checkpoint | None = None
         self._ranges: dict[str, list[tuple[int, int, int]]] | None = None
         self._at: dict[str, int] = {}
+        self._payloads = hashlib.sha256()
+        self._payload_count = 0
+        self._exchange_id: str | None = None  # the last record's, for its payload lines
+        self._kinds: list[str] = []  # the kinds of its payloads seen so far
 
     def _find(self, problem: Problem, detail: str, *, line: bool = True) -> None:
         self.report.findings.append(ArchiveFinding(problem, self._n if line else None, detail))
@@ -330,6 +384,9 @@ class ArchiveChecker:
                 self._header(document)
             elif "checkpoint" in document and self._stage == "checkpoints":
                 self._checkpoint(document["checkpoint"])
+            elif "payload" in document:
+                self._payloads.update(raw)
+                self._payload(document["payload"])
             else:
                 self._stage = "records"
                 self._records.update(raw)
@@ -339,11 +396,14 @@ class ArchiveChecker:
             self._stage = "broken"
 
     def _header(self, document: Mapping[str, Any]) -> None:
-        if document.get("format") != FORMAT:
+        if document.get("format") not in _FORMATS:
             raise ValueError("format")
+        self.report.format = str(document["format"])
         self.report.month = Month.parse(str(document["month"]))
         self.report.shards = _shard_ranges(document)
         self.report.records = int(document["records"])
+        if self.report.format == FORMAT_WITH_PAYLOADS:
+            self.report.payloads = int(document["payloads"])
         self._wanted = [int(n) for n in document["checkpoints"]]
         self._stage = "checkpoints"
 
@@ -416,6 +476,35 @@ class ArchiveChecker:
             else:
                 self.report.boundary.setdefault(shard, {})[seq] = stored_text
         self._expected, self._head = seq + 1, stored
+        self._exchange_id, self._kinds = record.exchange_id, []
+
+    def _payload(self, document: Mapping[str, Any]) -> None:
+        """A kept payload: right after its record (request, then response, each once),
+        sealed (a 12-byte nonce, a ciphertext with at least its 16-byte tag)."""
+        self._payload_count += 1
+        exchange_id, kind = str(document["exchange_id"]), str(document["kind"])
+        if self.report.format != FORMAT_WITH_PAYLOADS:
+            self._find(Problem.PAYLOAD, f"a format 1 archive holds no payloads ({exchange_id})")
+            return
+        if self._stage != "records" or exchange_id != self._exchange_id:
+            self._find(
+                Problem.PAYLOAD,
+                f"the {kind} payload of {exchange_id} does not follow its record",
+            )
+            return
+        if kind not in _KINDS or (self._kinds and _KINDS.index(kind) <= _index(self._kinds[-1])):
+            self._find(Problem.PAYLOAD, f"{exchange_id}: a {kind!r} payload here is not allowed")
+            return
+        self._kinds.append(kind)
+        nonce = _base64(document["nonce"])
+        sealed = _base64(document["ciphertext"])
+        if (
+            not str(document["key_id"])
+            or nonce is None
+            or len(nonce) != NONCE_BYTES
+            or (sealed is None or len(sealed) < TAG_BYTES)
+        ):
+            self._find(Problem.PAYLOAD, f"{exchange_id}: the {kind} payload is not sealed")
 
     def _pinned(self, shard: str, seq: int, stored: str) -> None:
         for number, head in self._pins.get((shard, seq), ()):
@@ -488,8 +577,15 @@ class ArchiveChecker:
         report.records_sha256 = str(trailer.get("records_sha256", ""))
         report.key_id = str(trailer.get("key_id", ""))
         report.signature = str(trailer.get("signature", ""))
-        if report.sha256 != self._all.hexdigest() or (
-            report.records_sha256 != self._records.hexdigest()
+        report.payloads_sha256 = str(trailer.get("payloads_sha256", ""))
+        payloads = (
+            report.format != FORMAT_WITH_PAYLOADS
+            or report.payloads_sha256 == self._payloads.hexdigest()
+        )
+        if (
+            report.sha256 != self._all.hexdigest()
+            or report.records_sha256 != self._records.hexdigest()
+            or not payloads
         ):
             self._find(Problem.DIGEST, "the content is not what the trailer's SHA-256 says")
         if not _signature_valid(report, self._keys):
@@ -505,7 +601,12 @@ class ArchiveChecker:
                 self._find(Problem.NOT_AN_ARCHIVE, "no trailer: the file was cut short", line=False)
             return report
         seen = sum(r.records for r in report.shards.values())
-        if seen != report.records or {c.number for c in report.checkpoints} != set(self._wanted):
+        payloads = report.format != FORMAT_WITH_PAYLOADS or (self._payload_count == report.payloads)
+        if (
+            seen != report.records
+            or {c.number for c in report.checkpoints} != set(self._wanted)
+            or not payloads
+        ):
             self._find(Problem.HEADER, "the header's counts do not match the file", line=False)
         missing = sorted(set(report.shards) - set(self._done_shards))
         if missing:
@@ -549,10 +650,21 @@ def _signature_valid(report: ArchiveReport, public_key_for: Callable[[str], byte
     if public is None or len(public) != 32 or len(signature) != 64:
         return False
     try:
-        nacl.bindings.crypto_sign_open(signature + statement(report.sha256), public)
+        nacl.bindings.crypto_sign_open(signature + statement(report.sha256, report.format), public)
     except nacl.exceptions.BadSignatureError:
         return False
     return True
+
+
+def _index(kind: str) -> int:
+    return _KINDS.index(kind) if kind in _KINDS else -1
+
+
+def _base64(value: object) -> bytes | None:
+    try:
+        return base64.b64decode(str(value), validate=True)
+    except ValueError:
+        return None
 
 
 def check_lines(

@@ -17,14 +17,16 @@ JSON array, UTF-8, keys of every object sorted, of exactly these values in this 
 - strings as JSON strings with no escaping beyond what JSON requires.
 
 `EventChainVerifier` recomputes a stream and names what was altered, deleted, inserted or
-moved, in the style of `panjereh.audit.verify`.
+moved, in the style of `panjereh.audit.verify`; with the heads the signed checkpoints pinned
+(`check_pins`), also a stream rewritten or cut off by someone who recomputed its chain and its
+head row, which the chain alone cannot show.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC
 from enum import StrEnum
@@ -80,6 +82,7 @@ class EventProblem(StrEnum):
     REORDERED = "event-reordered"  # numbers that do not follow the order the rows were written
     TRUNCATED = "event-truncated"  # the stream's head names events that are gone
     HEAD = "event-head"  # the stream's head does not match its last event
+    REWRITTEN = "event-rewritten"  # a head a signed checkpoint pinned has another hash now
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,11 +122,14 @@ class EventChainVerifier:
     """Fed one stream's rows ordered by number (unchained rows anywhere), one at a time;
     `finish` compares the end with the stream's head row."""
 
-    def __init__(self, stream: str = STREAM) -> None:
+    def __init__(self, stream: str = STREAM, pinned: Iterable[int] = ()) -> None:
+        """``pinned``: the numbers whose stored hashes `check_pins` will compare."""
         self.stream = stream
         self.summary = EventSummary()
         self._expected, self._head = 1, GENESIS
         self._last_row_id = 0
+        self._pinned = set(pinned)
+        self._at_pins: dict[int, str] = {}  # pinned seq -> the hash stored at it
 
     def feed(self, row: StoredEvent) -> list[EventFinding]:
         self.summary.events += 1
@@ -187,6 +193,8 @@ class EventChainVerifier:
             )
         self.summary.last_seq, self.summary.head = seq, stored.hex()
         self._expected, self._head = seq + 1, stored
+        if seq in self._pinned:
+            self._at_pins.setdefault(seq, row.record_hash)
         return found
 
     def finish(self, head: tuple[int, str] | None) -> list[EventFinding]:
@@ -224,6 +232,40 @@ class EventChainVerifier:
                 )
             ]
         return []
+
+    def check_pins(self, pins: Iterable[tuple[int, int, str]]) -> list[EventFinding]:
+        """The heads signed checkpoints pinned, ``(checkpoint number, last seq, head hash)``
+        (each number passed as ``pinned`` first), against the stored stream: one finding per
+        pinned head it no longer has, naming the first checkpoint that pinned it, oldest
+        first.  A head pinned at 0 (the stream was empty) pins nothing."""
+        failing: dict[tuple[int, str], list[int]] = {}
+        intact: set[int] = set()
+        for number, seq, head in sorted(pins):
+            if seq == 0:
+                continue
+            if self._at_pins.get(seq) == head:
+                intact.add(seq)
+            else:
+                failing.setdefault((seq, head), []).append(number)
+        found = []
+        for (seq, head), numbers in sorted(failing.items(), key=lambda item: item[1][0]):
+            more = f" (and {len(numbers) - 1} later ones)" if len(numbers) > 1 else ""
+            label = f"checkpoint {numbers[0]}{more}"
+            if seq not in self._at_pins:
+                tail = seq > self.summary.last_seq
+                detail = f"{label} pinned this event as the stream's head; it is gone" + (
+                    ": events at the end were deleted" if tail else ""
+                )
+                found.append(EventFinding(EventProblem.TRUNCATED, self.stream, seq, None, detail))
+                continue
+            before = max((s for s in intact if s < seq), default=0)
+            after = f" (after #{before}, which an earlier checkpoint pinned and still holds)"
+            detail = (
+                f"{label} pinned this head with another hash ({head[:16]}...): the stream was "
+                f"rewritten at or before this event{after if before else ''}"
+            )
+            found.append(EventFinding(EventProblem.REWRITTEN, self.stream, seq, None, detail))
+        return found
 
 
 def _stored_hash(text: str) -> bytes | None:

@@ -74,13 +74,15 @@ async def _partitions(ensure: bool) -> tuple[list[str], list[Partition]]:
     help="the archive file to write (must not exist)",
 )
 def archive_command(month_text: str, out: Path) -> None:
-    """Write a month's audit records, every shard, with the checkpoints that cover them, to
-    a signed archive (format panjereh.audit-archive/1). The month is verified first: a month
+    """Write a month's audit records, every shard, with the checkpoints that cover them and
+    the records' kept payloads (still sealed), to a signed archive (format
+    panjereh.audit-archive/1, or /2 with payloads). The month is verified first: a month
     whose chains or checkpoints do not verify is not archived."""
     month = _month(month_text)
     report = asyncio.run(_archive(month, out))
+    kept = f", {report.payloads} kept payloads" if report.payloads else ""
     click.echo(
-        f"archived {month}: {report.records} records of {len(report.shards)} shards and "
+        f"archived {month}: {report.records} records of {len(report.shards)} shards{kept} and "
         f"{len(report.checkpoints)} checkpoints to {out}, sha256 {report.sha256}, signed by "
         f"{report.key_id}"
     )
@@ -123,9 +125,9 @@ async def _archive(month: Month, out: Path) -> ArchiveReport:
     "default: this installation's published keys",
 )
 def verify_archive_command(file: Path, jwks: Path | None) -> None:
-    """Check an archive offline: its signature and digests, every record's chain link, the
-    heads its checkpoints pinned and the Merkle root of every checkpoint it holds whole.
-    Exit status 1 naming the first problem."""
+    """Check an archive offline: its signature and digests, every record's chain link, every
+    kept payload after its record, the heads its checkpoints pinned and the Merkle root of
+    every checkpoint it holds whole. Exit status 1 naming the first problem."""
     keys = _jwks_keys(jwks) if jwks is not None else _public_keys(load())
     try:
         report = check_file(file, keys.get)
@@ -139,8 +141,10 @@ def verify_archive_command(file: Path, jwks: Path | None) -> None:
         click.echo(f"not verified: {len(report.findings)} problems")
         raise SystemExit(1)
     partial = len(report.checkpoints) - len(report.merkle_checked)
+    kept = f", {report.payloads} kept payloads" if report.payloads else ""
     click.echo(
-        f"verified: {report.month}, {report.records} records of {len(report.shards)} shards, "
+        f"verified: {report.month}, {report.records} records of {len(report.shards)} shards"
+        f"{kept}, "
         f"{len(report.checkpoints)} checkpoints ({len(report.merkle_checked)} Merkle roots "
         f"checked, {partial} reaching past the month), signed by {report.key_id}"
     )
@@ -166,16 +170,17 @@ def verify_archive_command(file: Path, jwks: Path | None) -> None:
 @click.option("--actor", required=True, help="who detaches (recorded in the event)")
 @click.option("--reason", required=True, help="why (recorded in the event)")
 def detach_command(month_text: str, archive: Path, keep: bool, actor: str, reason: str) -> None:
-    """Take an archived month out of the live log. Refused unless the archive verifies and
-    holds exactly the month's live records; `panjereh audit verify` then starts each shard's
-    chain after the archived records."""
+    """Take an archived month out of the live log, with its records' kept payloads. Refused
+    unless the archive verifies and holds exactly the month's live records and payloads;
+    `panjereh audit verify` then starts each shard's chain after the archived records."""
     month = _month(month_text)
     principal = cli_principal(actor)
     done = asyncio.run(_detach(month, archive, keep, principal.actor, reason))
     where = f"kept as {done.kept_as}" if done.kept_as else "dropped"
+    kept = f" and {done.payloads} kept payloads" if done.payloads else ""
     click.echo(
-        f"detached {done.month}: {done.records} records of {done.shards} shards ({where}); "
-        f"archive sha256 {done.file_sha256}"
+        f"detached {done.month}: {done.records} records of {done.shards} shards{kept} "
+        f"({where}); archive sha256 {done.file_sha256}"
     )
 
 

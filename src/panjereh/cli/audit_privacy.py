@@ -9,7 +9,8 @@ import sys
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
-from panjereh.audit.events_chain import EventChainVerifier, EventFinding, EventSummary
+from panjereh.audit.checkpoints import Checkpoint
+from panjereh.audit.events_chain import STREAM, EventChainVerifier, EventFinding, EventSummary
 from panjereh.audit.payloads import PayloadError, PayloadKind, SealedPayload
 from panjereh.cli.common import UserError, cli_principal, transaction
 from panjereh.cli.common import settings as load
@@ -17,6 +18,7 @@ from panjereh.config import Settings, resolve_payload_keys
 from panjereh.domain.clock import utc_now
 from panjereh.domain.events import AuditEvent, EventOutcome
 from panjereh.storage.audit_repo import read_sealed_payloads
+from panjereh.storage.checkpoints_repo import CheckpointStore
 from panjereh.storage.engine import StorageError, create_engine
 from panjereh.storage.events_repo import ConnectionAuditSink, stored_events, stream_head
 
@@ -102,10 +104,11 @@ async def _read(
 # `panjereh audit verify`: the control-plane stream -----------------------------------------
 
 
-def check_control_plane(settings: Settings) -> bool:
-    """Recompute the control-plane event stream, print what is wrong and a summary line;
-    True when nothing is."""
-    findings, summary = asyncio.run(_verify_events(settings))
+def check_control_plane(settings: Settings, kept: list[Checkpoint] | None = None) -> bool:
+    """Recompute the control-plane event stream and compare it with the heads the signed
+    checkpoints pinned (``kept``, a copy kept elsewhere, or the log's own); print what is
+    wrong and a summary line; True when nothing is."""
+    findings, summary, pins = asyncio.run(_verify_events(settings, kept))
     for finding in findings[:SHOWN]:
         click.echo(finding.line())
     if len(findings) > SHOWN:
@@ -114,19 +117,36 @@ def check_control_plane(settings: Settings) -> bool:
         f"{summary.events} control-plane events checked; {len(findings)} problems"
         + (f" (last #{summary.last_seq}, head {summary.head})" if summary.last_seq else "")
     )
+    if pins:
+        last = max(pins, key=lambda pin: pin[0])
+        plural = "s" if len(pins) != 1 else ""
+        click.echo(
+            f"  compared with the heads {len(pins)} signed checkpoint{plural} pinned; the last, "
+            f"checkpoint {last[0]}, pinned #{last[1]}"
+        )
     return not findings
 
 
-async def _verify_events(settings: Settings) -> tuple[list[EventFinding], EventSummary]:
+async def _verify_events(
+    settings: Settings, kept: list[Checkpoint] | None
+) -> tuple[list[EventFinding], EventSummary, list[tuple[int, int, str]]]:
     engine = create_engine(settings.effective_database_url)
-    checker = EventChainVerifier()
     findings: list[EventFinding] = []
     try:
+        # The checkpoints first: every event they pin was committed before them.
+        checkpoints = kept if kept is not None else await CheckpointStore(engine).all()
+        pins = [
+            (c.number, *c.events[STREAM])
+            for c in checkpoints
+            if c.events is not None and STREAM in c.events
+        ]
+        checker = EventChainVerifier(pinned=[seq for _, seq, _ in pins])
         async for row in stored_events(engine):
             findings.extend(checker.feed(row))
         findings.extend(checker.finish(await stream_head(engine)))
+        findings.extend(checker.check_pins(pins))
     except (StorageError, SQLAlchemyError) as exc:
         raise UserError(f"cannot read the control-plane events: {exc.__class__.__name__}") from None
     finally:
         await engine.dispose()
-    return findings, checker.summary
+    return findings, checker.summary, pins

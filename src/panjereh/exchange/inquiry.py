@@ -100,6 +100,7 @@ class _Context:
     purpose: str | None = None
     subject: str | None = None
     subject_hash: str | None = None
+    document: dict[str, object] | None = None  # the request body, once parsed
     request_hash: str | None = None
     request_id: str | None = None
     claim: Claim | None = None
@@ -174,6 +175,8 @@ class InquiryHandler:
         )
         self._finish(reply, ctx)
         ctx.refusal_reason = problem.extra.get("reason")
+        if ctx.subject_hash is None:
+            self._subject_of_refused(request, ctx)
         # A refusal is answered even if its record could not be written (the writer logs it).
         await self._record(ctx, reply, _outcome_of(problem), problem.kind.code, request.body)
         return reply
@@ -203,7 +206,7 @@ class InquiryHandler:
         ctx.service = service
         ctx.purpose = request.headers.get("x-purpose", "")[:120] or None
         ctx.grant = grant = self._authorize(caller, service, ctx.purpose)
-        document = _parse_json_object(request.body)
+        ctx.document = document = _parse_json_object(request.body)
         self._validate(service, document)
         ctx.request_hash = body_sha256.hex()
         self._read_subject(service, document, ctx)
@@ -251,6 +254,26 @@ class InquiryHandler:
             INVALID_REQUEST,
             f"The request does not match the service's schema at {where}: {error.message}",
         )
+
+    def _subject_of_refused(self, request: InquiryRequest, ctx: _Context) -> None:
+        """The subject of an inquiry refused before its subject was read (no grant, a purpose
+        not granted, a body the schema refused, ...), so the citizen sees the attempt too:
+        when an authenticated caller named a known service, the body is a JSON object and
+        the subject at the service's pointer is valid.  Only in memory: the body (parsed
+        once), the registry snapshot's service, the subject key."""
+        service = ctx.service
+        if ctx.caller is None or service is None or request.too_large:
+            return
+        document = ctx.document
+        if document is None:
+            try:
+                document = _parse_json_object(request.body)
+            except Problem:
+                return
+        try:
+            self._read_subject(service, document, ctx)
+        except Problem:
+            return  # no subject, or not a valid one: the record names nobody
 
     def _read_subject(self, service: Service, document: dict[str, object], ctx: _Context) -> None:
         if service.subject_pointer is None or service.subject_kind is SubjectKind.NONE:

@@ -10,6 +10,11 @@ the shard comes before the cut): then `panjereh audit verify` starts every shard
 the cut recorded in ``audit_archives``.  PostgreSQL detaches the month's partition (and drops
 it, or keeps it as a plain append-only table); SQLite, with its one table, deletes the rows
 with the append-only trigger lifted inside the same transaction.
+
+The kept payloads of the month's records (``audit_payloads``, sealed bodies, by exchange id)
+go into the archive after their records, ciphertext as stored (format 2), and leave the live
+table in the same transaction as the detach: the detach is the one path that removes them,
+past their append-only trigger, which it lifts inside that transaction only.
 """
 
 from __future__ import annotations
@@ -22,16 +27,28 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, RowMapping, and_, func, insert, or_, select, text
+from sqlalchemy import (
+    ColumnElement,
+    RowMapping,
+    Select,
+    and_,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from panjereh.audit import merkle
 from panjereh.audit.archive import (
+    FORMAT_WITH_PAYLOADS,
     ArchivedCuts,
     ArchiveReport,
     ArchiveWriter,
     Month,
     check_lines,
+    payload_line,
     record_line,
     utc_text,
 )
@@ -45,7 +62,7 @@ from panjereh.storage.archive_cuts import archived_cuts, leaves_across
 from panjereh.storage.checkpoints_repo import CheckpointStore
 from panjereh.storage.events_repo import ConnectionAuditSink
 from panjereh.storage.partitions import KEPT_PREFIX, is_partitioned
-from panjereh.storage.tables import audit_archives, audit_records
+from panjereh.storage.tables import audit_archives, audit_payloads, audit_records
 
 _FIELDS = tuple(f.name for f in fields(AuditRecord))
 _CHAIN_COLUMNS = frozenset({"id", "shard", "seq", "record_hash"})
@@ -55,6 +72,15 @@ _SQLITE_TRIGGER = (
     "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: DELETE on audit_records "
     "refused'); END"
 )
+# Migration 0009's triggers on audit_payloads, lifted and put back the same way.
+_PAYLOADS_TRIGGER_SQLITE = (
+    "CREATE TRIGGER audit_payloads_no_delete BEFORE DELETE ON audit_payloads "
+    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: DELETE on audit_payloads "
+    "refused'); END"
+)
+_PAYLOADS_TRIGGER_POSTGRES = "audit_payloads_append_only"
+# The payload columns joined to each record's row, named apart from the records' own.
+_PAYLOAD_LABELS = {f"_payload_{c.name}": c for c in audit_payloads.c}
 
 
 class ArchiveError(PanjerehError):
@@ -68,6 +94,7 @@ class Detached:
     shards: int
     file_sha256: str
     kept_as: str | None
+    payloads: int = 0
 
 
 def _in_month(month: Month) -> ColumnElement[bool]:
@@ -79,7 +106,11 @@ def _line(row: RowMapping) -> bytes:
     values = {name: row[name] for name in _FIELDS}
     values["outcome"] = Outcome(values["outcome"])
     values["cached"] = bool(values["cached"])
-    extra = {k: row[k] for k in row if k not in _CHAIN_COLUMNS and k not in _FIELDS}
+    extra = {
+        k: row[k]
+        for k in row
+        if k not in _CHAIN_COLUMNS and k not in _FIELDS and k not in _PAYLOAD_LABELS
+    }
     return record_line(
         int(row["id"]),
         str(row["shard"]),
@@ -96,6 +127,50 @@ async def _month_lines(conn: AsyncConnection, month: Month) -> AsyncIterator[byt
     result = await conn.stream(query.execution_options(yield_per=5000))
     async for row in result.mappings():
         yield _line(row)
+
+
+def _month_exchange_ids(month: Month) -> Select[tuple[str]]:
+    return select(audit_records.c.exchange_id).where(_in_month(month))
+
+
+async def _payload_count(conn: AsyncConnection, month: Month) -> int:
+    """How many kept payloads the month's records have."""
+    found = await conn.scalar(
+        select(func.count())
+        .select_from(audit_payloads)
+        .where(audit_payloads.c.exchange_id.in_(_month_exchange_ids(month)))
+    )
+    return int(found or 0)
+
+
+async def _month_lines_with_payloads(
+    conn: AsyncConnection, month: Month
+) -> AsyncIterator[tuple[bool, bytes]]:
+    """(is a payload, line): each record's line, then its payloads' (request first)."""
+    r, p = audit_records.c, audit_payloads.c
+    query = (
+        select(audit_records, *(c.label(name) for name, c in _PAYLOAD_LABELS.items()))
+        .outerjoin(audit_payloads, p.exchange_id == r.exchange_id)
+        .where(_in_month(month))
+        .order_by(r.shard, r.seq, p.kind)
+    )
+    result = await conn.stream(query.execution_options(yield_per=5000))
+    last: object = None
+    async for row in result.mappings():
+        if row["id"] != last:
+            last = row["id"]
+            yield False, _line(row)
+        if row["_payload_kind"] is not None:
+            yield (
+                True,
+                payload_line(
+                    str(row["_payload_exchange_id"]),
+                    str(row["_payload_kind"]),
+                    str(row["_payload_key_id"]),
+                    bytes(row["_payload_nonce"]),
+                    bytes(row["_payload_ciphertext"]),
+                ),
+            )
 
 
 async def _hash_at(conn: AsyncConnection, shard: str, seq: int) -> str | None:
@@ -202,23 +277,27 @@ async def export_month(
         async with engine.connect() as conn:
             shards, records = await _shard_header(conn, month)
             checkpoints = _covering(await CheckpointStore(engine).all(), shards, month)
+            payloads = await _payload_count(conn, month)
             with partial.open("xb") as handle:
-                writer = ArchiveWriter(handle.write)
-                writer.header(
-                    {
-                        "month": str(month),
-                        "from": utc_text(month.start),
-                        "until": utc_text(month.end),
-                        "created_at": utc_text(now),
-                        "records": records,
-                        "shards": shards,
-                        "checkpoints": [c.number for c in checkpoints],
-                    }
-                )
+                writer = ArchiveWriter(handle.write, payloads=payloads > 0)
+                header = {
+                    "month": str(month),
+                    "from": utc_text(month.start),
+                    "until": utc_text(month.end),
+                    "created_at": utc_text(now),
+                    "records": records,
+                    "shards": shards,
+                    "checkpoints": [c.number for c in checkpoints],
+                }
+                writer.header({**header, "payloads": payloads} if payloads else header)
                 for checkpoint in checkpoints:
                     writer.checkpoint(checkpoint)
-                async for line in _month_lines(conn, month):
-                    writer.record(line)
+                if payloads:
+                    async for is_payload, line in _month_lines_with_payloads(conn, month):
+                        (writer.payload if is_payload else writer.record)(line)
+                else:
+                    async for line in _month_lines(conn, month):
+                        writer.record(line)
                 writer.finish(key_id, sign)
                 handle.flush()
                 os.fsync(handle.fileno())
@@ -233,12 +312,38 @@ async def export_month(
     return report
 
 
-async def _live_digest(conn: AsyncConnection, month: Month) -> tuple[str, int]:
-    digest, count = hashlib.sha256(), 0
-    async for line in _month_lines(conn, month):
-        digest.update(line)
-        count += 1
-    return digest.hexdigest(), count
+@dataclass(frozen=True, slots=True)
+class _Live:
+    records_sha256: str
+    records: int
+    payloads_sha256: str
+    payloads: int
+
+
+async def _live_digest(conn: AsyncConnection, month: Month) -> _Live:
+    """The digests of the month's live record lines and payload lines, as an archive of it
+    holds them."""
+    records, payloads = hashlib.sha256(), hashlib.sha256()
+    counts = [0, 0]
+    async for is_payload, line in _month_lines_with_payloads(conn, month):
+        (payloads if is_payload else records).update(line)
+        counts[is_payload] += 1
+    return _Live(records.hexdigest(), counts[0], payloads.hexdigest(), counts[1])
+
+
+def _check_payloads(report: ArchiveReport, live: _Live, month: Month) -> None:
+    if report.format != FORMAT_WITH_PAYLOADS:
+        if live.payloads:
+            raise ArchiveError(
+                f"the archive (format {report.format}) holds no kept payloads and {month}'s "
+                f"records have {live.payloads}: make a new archive"
+            )
+        return
+    if live.payloads_sha256 != report.payloads_sha256 or live.payloads != report.payloads:
+        raise ArchiveError(
+            f"the archive does not match the kept payloads of {month} ({live.payloads} live, "
+            f"{report.payloads} archived): make a new archive"
+        )
 
 
 async def _check_cut(conn: AsyncConnection, report: ArchiveReport) -> None:
@@ -291,6 +396,52 @@ async def _archive_row(
 def kept_name(month: Month) -> str:
     """The plain table a month detached with ``--keep`` stays in (PostgreSQL)."""
     return f"{KEPT_PREFIX}{month.year:04d}m{month.month:02d}"
+
+
+def kept_payloads_name(month: Month) -> str:
+    """The plain table a month's kept payloads stay in with ``--keep`` (PostgreSQL)."""
+    return f"{kept_name(month)}_payloads"
+
+
+async def _detach_payloads(
+    conn: AsyncConnection, month: Month, payloads: int, *, postgres: bool, kept: str | None
+) -> None:
+    """Delete the kept payloads of ``month``'s records (still live) from audit_payloads, past
+    its append-only trigger lifted for this transaction only; with ``kept`` (PostgreSQL,
+    ``--keep``) copy them first into a plain append-only table beside the month's records."""
+    if not payloads:
+        if await _payload_count(conn, month):
+            raise ArchiveError(f"{month} gained kept payloads while detaching: try again")
+        return
+    if postgres and kept is not None:
+        table = kept_payloads_name(month)
+        await conn.exec_driver_sql(f"CREATE TABLE {table} (LIKE audit_payloads INCLUDING ALL)")
+        await conn.execute(
+            text(
+                f"INSERT INTO {table} SELECT * FROM audit_payloads WHERE exchange_id IN "  # noqa: S608 - constant names
+                f"(SELECT exchange_id FROM {month.partition})"
+            )
+        )
+        await conn.exec_driver_sql(
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION panjereh_audit_append_only()"
+        )
+    if postgres:
+        trigger = _PAYLOADS_TRIGGER_POSTGRES
+        await conn.exec_driver_sql(f"ALTER TABLE audit_payloads DISABLE TRIGGER {trigger}")
+    else:
+        await conn.exec_driver_sql("DROP TRIGGER IF EXISTS audit_payloads_no_delete")
+    deleted = await conn.execute(
+        audit_payloads.delete().where(audit_payloads.c.exchange_id.in_(_month_exchange_ids(month)))
+    )
+    if deleted.rowcount != payloads:
+        raise ArchiveError(
+            f"{month}'s kept payloads changed while detaching ({deleted.rowcount}): try again"
+        )
+    if postgres:
+        await conn.exec_driver_sql(f"ALTER TABLE audit_payloads ENABLE TRIGGER {trigger}")
+    else:
+        await conn.exec_driver_sql(_PAYLOADS_TRIGGER_SQLITE)
 
 
 async def _detach_postgres(
@@ -353,17 +504,19 @@ async def detach_month(
             select(audit_archives.c.id).where(audit_archives.c.month == str(month))
         ):
             raise ArchiveError(f"{month} was archived and detached already")
-        digest, count = await _live_digest(conn, month)
-        if digest != report.records_sha256 or count != report.records:
+        live = await _live_digest(conn, month)
+        if live.records_sha256 != report.records_sha256 or live.records != report.records:
             raise ArchiveError(
-                f"the archive does not match the live records of {month} ({count} live, "
-                f"{report.records} archived): make a new archive"
+                f"the archive does not match the live records of {month} ({live.records} "
+                f"live, {report.records} archived): make a new archive"
             )
+        _check_payloads(report, live, month)
         await _check_cut(conn, report)
     kept = kept_name(month) if keep else None
     async with engine.begin() as conn:
         # On SQLite a DML statement first, so the trigger's DROP/CREATE are in the transaction.
         await _archive_row(conn, report, kept, now)
+        await _detach_payloads(conn, month, report.payloads, postgres=postgres, kept=kept)
         if postgres:
             await _detach_postgres(conn, month, report.records, kept=kept)
         else:
@@ -382,10 +535,11 @@ async def detach_month(
                     "shards": len(report.shards),
                     "file_sha256": report.sha256,
                     "kept_as": kept,
+                    "payloads": report.payloads,
                 },
             )
         )
-    return Detached(month, report.records, len(report.shards), report.sha256, kept)
+    return Detached(month, report.records, len(report.shards), report.sha256, kept, report.payloads)
 
 
 async def check_across_cuts(

@@ -1,7 +1,8 @@
 """Making, storing and reading the audit log's signed checkpoints (docs/audit-log.md).
 
 A checkpoint is made from what is committed: each shard's head now, the records each shard
-added since the previous checkpoint, their Merkle root.  Several workers may try at once: the
+added since the previous checkpoint, their Merkle root, and the control-plane event stream's
+head (`event_stream_heads`).  Several workers may try at once: the
 checkpoint number is the primary key, so one insert wins and the others give up until the
 next round.
 """
@@ -20,11 +21,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from panjereh.audit import merkle
 from panjereh.audit.chain import GENESIS
 from panjereh.audit.checkpoints import NO_PREVIOUS, Checkpoint
+from panjereh.audit.events_chain import GENESIS as NO_EVENTS
+from panjereh.audit.events_chain import STREAM
 from panjereh.audit.proofs import bundle
 from panjereh.audit.records import AuditRecord
 from panjereh.audit.verify import Finding, Problem
 from panjereh.storage.archive_cuts import archived_cuts, leaves_across
 from panjereh.storage.audit_repo import record_from_row
+from panjereh.storage.events_repo import stream_head
 from panjereh.storage.tables import audit_checkpoints, audit_records
 
 Start = tuple[int, bytes]  # (last seq verified elsewhere, its record hash)
@@ -173,10 +177,13 @@ async def create_checkpoint(
     sign: Callable[[bytes], bytes],
     now: datetime,
 ) -> Checkpoint | None:
-    """Sign and store the next checkpoint; None when no shard moved since the last one (or
-    another worker stored this number first)."""
+    """Sign and store the next checkpoint; None when neither a shard nor the control-plane
+    event stream moved since the last one (or another worker stored this number first).
+    A pinned event was committed before the checkpoint was, so a verifier that reads the
+    checkpoints and then the events finds every event they pin."""
     store = CheckpointStore(engine)
     previous = await store.last()
+    events_head = await stream_head(engine, STREAM) or (0, NO_EVENTS.hex())
     heads = await store.heads()
     before = previous.heads if previous is not None else {}
     ranges = {
@@ -184,7 +191,8 @@ async def create_checkpoint(
         for shard, (seq, _) in heads.items()
         if seq > (before[shard][0] if shard in before else 0)
     }
-    if not ranges:
+    pinned_before = (previous.events or {}).get(STREAM, (0, "")) if previous else (0, "")
+    if not ranges and events_head[0] <= pinned_before[0]:
         return None
     leaves = await store.leaves(ranges)
     checkpoint = Checkpoint(
@@ -195,6 +203,7 @@ async def create_checkpoint(
         tree_size=len(leaves),
         merkle_root=merkle.root(leaves).hex(),
         previous=previous.hash if previous is not None else NO_PREVIOUS,
+        events={STREAM: events_head},
     ).signed(key_id, sign)
     return checkpoint if await store.add(checkpoint) else None
 
@@ -219,7 +228,9 @@ async def verify_checkpoints(
     unchecked: list[int] | None = None,
 ) -> list[Finding]:
     """Check ``checkpoints`` (from the log, or a copy kept elsewhere) against the records:
-    signatures, the chain of checkpoints, every pinned head, every Merkle root.
+    signatures, the chain of checkpoints, every pinned head, every Merkle root.  (The
+    control-plane stream heads they pin are checked with the events:
+    `EventChainVerifier.check_pins`.)
 
     With ``starts`` (shard -> (seq, head hash): records up to seq verified elsewhere, e.g. in
     an archive), a head pinned at or before a start is not looked up (one pinned exactly at

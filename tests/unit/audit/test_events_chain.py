@@ -142,3 +142,49 @@ def test_a_malformed_stored_hash_is_named() -> None:
     rows[1] = dataclasses.replace(rows[1], record_hash="zz")
     assert check(rows, None)[0] == ("event-bad-hash", 2)
     assert EventProblem.BAD_HASH.value == "event-bad-hash"
+
+
+# Heads pinned by signed checkpoints --------------------------------------------------------
+
+
+def pinned_findings(rows: list[StoredEvent], pins: list[tuple[int, int, str]]) -> list[str]:
+    verifier = EventChainVerifier(pinned=[seq for _, seq, _ in pins])
+    for row in rows:
+        verifier.feed(row)
+    return [f.line() for f in verifier.check_pins(pins)]
+
+
+def test_heads_pinned_by_checkpoints_that_the_stream_still_has_pass() -> None:
+    rows = chain(6)
+    pins = [(1, 0, "00" * 32), (2, 3, rows[2].record_hash or ""), (3, 6, head_of(rows)[1])]
+    assert pinned_findings(rows, pins) == []
+
+
+def test_a_stream_rewritten_with_its_chain_recomputed_is_named_at_the_first_pin() -> None:
+    """Event 5 altered and every hash from it on recomputed: the chain verifies, the pins of
+    checkpoints 3 and 4 (both at #6) do not; checkpoint 2's pin at #3 still holds."""
+    original = chain(6)
+    rewritten = chain(4)
+    head = bytes.fromhex(rewritten[-1].record_hash or "")
+    for seq in (5, 6):
+        event = dataclasses.replace(original[seq - 1].event, reason="rewritten")
+        head = event_hash(head, canonical_event_bytes(event, STREAM, seq))
+        rewritten.append(StoredEvent(event, STREAM, seq, head.hex(), row_id=seq * 10))
+    assert check(rewritten, head_of(rewritten)) == []
+    pinned = head_of(original)[1]
+    pins = [(2, 3, original[2].record_hash or ""), (3, 6, pinned), (4, 6, pinned)]
+    assert pinned_findings(rewritten, pins) == [
+        "event-rewritten: stream control-plane, event #6: checkpoint 3 (and 1 later ones) "
+        f"pinned this head with another hash ({pinned[:16]}...): the stream was rewritten at "
+        "or before this event (after #3, which an earlier checkpoint pinned and still holds)"
+    ]
+
+
+def test_a_tail_cut_off_with_its_head_row_is_named_by_the_pin() -> None:
+    rows = chain(6)
+    assert check(rows[:4], head_of(rows[:4])) == []
+    assert pinned_findings(rows[:4], [(5, 6, head_of(rows)[1])]) == [
+        "event-truncated: stream control-plane, event #6: checkpoint 5 pinned this event as "
+        "the stream's head; it is gone: events at the end were deleted"
+    ]
+    assert EventProblem.REWRITTEN.value == "event-rewritten"
