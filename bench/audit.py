@@ -141,7 +141,11 @@ def _record(
 # (a) appends through the exchange's writer
 
 
-async def _append(url: str, total: int, concurrency: int) -> dict[str, Any]:
+async def _append(
+    url: str, total: int, concurrency: int, go: float | None = None, worker: int = 0
+) -> dict[str, Any]:
+    """``go``: a wall-clock time (``time.time()``) to start the measured part at, so that
+    several worker processes (`_append_workers`) measure the same span."""
     settings = Settings()
     engine = create_engine(url)
     await upgrade(engine)
@@ -161,7 +165,7 @@ async def _append(url: str, total: int, concurrency: int) -> dict[str, Any]:
         commit_delay=settings.audit_commit_delay_ms / 1000,
         siblings=lambda: in_flight,
     )
-    keys, ids, hashes = _subjects(), IdMaker(b"bench-append"), _hex_pool(4096, 1)
+    keys, ids, hashes = _subjects(), IdMaker(b"bench-append-%d" % worker), _hex_pool(4096, 1)
     now = datetime.now(UTC)
     subjects = [keys.hash(f"{1_000_000_000 + i:010d}") for i in range(10_000)]
     records = [
@@ -183,6 +187,8 @@ async def _append(url: str, total: int, concurrency: int) -> dict[str, Any]:
     await asyncio.gather(*(caller(warm[i::50]) for i in range(50)))
     measured = records[2000:]
     batches.clear()
+    if go is not None:
+        await asyncio.sleep(max(0.0, go - time.time()))
     started = time.perf_counter()
     await asyncio.gather(*(caller(measured[i::concurrency]) for i in range(concurrency)))
     elapsed = time.perf_counter() - started
@@ -201,6 +207,53 @@ async def _append(url: str, total: int, concurrency: int) -> dict[str, Any]:
         "commit_delay_ms_setting": settings.audit_commit_delay_ms,
         "stored": count,
         "valid": count == total,
+        "ended_at": time.time(),
+    }
+
+
+def _append_workers(url: str, workers: int, total: int, concurrency: int) -> dict[str, Any]:
+    """Appends from ``workers`` processes at once (``--workers N`` on PostgreSQL: each its own
+    writer and shard), ``total`` records in all: the combined rate over the common span."""
+    go = time.time() + 20  # time for every process to start, make its records and warm up
+    script = (
+        "import json, sys; from bench.audit import _append, _run_loop; "
+        "from functools import partial; "
+        "print(json.dumps(_run_loop(partial(_append, sys.argv[1], int(sys.argv[2]), "
+        "int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])))))"
+    )
+    each = total // workers
+    children = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                script,
+                url,
+                str(each),
+                str(concurrency // workers),
+                str(go),
+                str(n),
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(workers)
+    ]
+    results = [json.loads(child.communicate()[0]) for child in children]
+    if any(child.returncode for child in children):
+        raise RuntimeError("an append worker failed")
+    measured = sum(r["records"] for r in results)
+    span = max(r["ended_at"] for r in results) - go
+    return {
+        "workers": workers,
+        "records": measured,
+        "seconds": round(span, 3),
+        "per_s": round(measured / span),
+        "per_worker_per_s": [r["per_s"] for r in results],
+        "commits": sum(r["commits"] for r in results),
+        "stored": results[-1]["stored"],
+        "valid": results[-1]["stored"] == each * workers,
     }
 
 
@@ -802,6 +855,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:  # noqa: C901
                 finally:
                     asyncio.run(_drop_database(server_url, name))
                 out["append"]["database"] = "PostgreSQL, fresh database (one COPY per batch)"
+                url = asyncio.run(_fresh_database(server_url, name))
+                try:
+                    asyncio.run(_migrate(url))
+                    out["append_workers"] = _append_workers(
+                        url, 2, args.append_records, args.concurrency
+                    )
+                finally:
+                    asyncio.run(_drop_database(server_url, name))
+                print(f"   append, 2 workers: {out['append_workers']['per_s']:,}/s", flush=True)
             print(f"   append: {out['append']['per_s']:,}/s", flush=True)
         if only & {"verify", "citizen", "browse"}:
             shape = shape_sqlite if backend == "sqlite" else shape_pg
@@ -836,6 +898,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:  # noqa: C901
     checks = []
     for backend in backends:
         out = result[backend]
+        if "append_workers" in out:
+            workers = out["append_workers"]
+            checks.append(
+                {
+                    "check": f"{backend} append, {workers['workers']} workers "
+                    f">= {TARGETS['append_per_s']:,}/s",
+                    "ok": workers["per_s"] >= TARGETS["append_per_s"],
+                    "detail": f"{workers['per_s']:,}/s",
+                }
+            )
         if "append" in out:
             checks.append(
                 {
@@ -867,7 +939,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:  # noqa: C901
             "ok": bool(result[backend][part]["valid"]),
         }
         for backend in backends
-        for part in ("append", "verify")
+        for part in ("append", "append_workers", "verify")
         if part in result[backend]
     ]
     result["validity"] = validity
