@@ -211,6 +211,14 @@ async def _append(
     }
 
 
+async def _count(url: str) -> int:
+    engine = create_engine(url)
+    try:
+        return await SqlAuditStore(engine).count()
+    finally:
+        await engine.dispose()
+
+
 def _append_workers(url: str, workers: int, total: int, concurrency: int) -> dict[str, Any]:
     """Appends from ``workers`` processes at once (``--workers N`` on PostgreSQL: each its own
     writer and shard), ``total`` records in all: the combined rate over the common span."""
@@ -245,6 +253,7 @@ def _append_workers(url: str, workers: int, total: int, concurrency: int) -> dic
         raise RuntimeError("an append worker failed")
     measured = sum(r["records"] for r in results)
     span = max(r["ended_at"] for r in results) - go
+    stored = asyncio.run(_count(url))  # once every worker has stopped
     return {
         "workers": workers,
         "records": measured,
@@ -252,8 +261,8 @@ def _append_workers(url: str, workers: int, total: int, concurrency: int) -> dic
         "per_s": round(measured / span),
         "per_worker_per_s": [r["per_s"] for r in results],
         "commits": sum(r["commits"] for r in results),
-        "stored": results[-1]["stored"],
-        "valid": results[-1]["stored"] == each * workers,
+        "stored": stored,
+        "valid": stored == each * workers,
     }
 
 
