@@ -1,4 +1,5 @@
-"""Helpers the tests share: a real server on a free port, in the test's own event loop."""
+"""Helpers the tests share: a real server on a free port, in the test's own event loop, and
+the one audit record the audit tests build theirs from."""
 
 from __future__ import annotations
 
@@ -6,9 +7,33 @@ import asyncio
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 import uvicorn
 from starlette.types import ASGIApp
+
+from panjereh.audit.records import AuditRecord, Outcome
+
+# A record with every field set (the canonical-form tests spell out its exact bytes).
+RECORD = AuditRecord(
+    exchange_id="0190f3c2-1111-7000-8000-000000000001",
+    created_at=datetime(2026, 12, 2, 8, 30, 0, 120000, tzinfo=UTC),
+    consumer="social-security/benefits",
+    service_id="civil-registry.person.v1",
+    purpose="benefit-eligibility",
+    subject_hash="ab" * 32,
+    outcome=Outcome.OK,
+    status_code=200,
+    error_type=None,
+    duration_ms=3.25,
+    request_hash="cd" * 32,
+    response_hash="ef" * 32,
+    request_id="3f1e2d4c-5b6a-4798-8a7b-6c5d4e3f2a1b",
+    auth_method="api-key",
+    replay_of=None,
+    cached=False,
+    provider_ms=1.5,
+)
 
 
 def free_port() -> int:
