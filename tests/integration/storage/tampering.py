@@ -9,11 +9,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 TABLES = ("audit_records", "audit_shards", "audit_checkpoints", "audit_archives")
 
 
-async def tamper(
-    engine: AsyncEngine, statement: str, *, tables: tuple[str, ...] = TABLES, **values: object
+async def tamper(engine: AsyncEngine, statement: str, **values: object) -> None:
+    await _past_triggers(engine, TABLES, statement, values)
+
+
+async def tamper_events(engine: AsyncEngine, statement: str, **values: object) -> None:
+    """The same on the control-plane events (their triggers come from migration 0009)."""
+    await _past_triggers(engine, ("registry_events",), statement, values)
+
+
+async def _past_triggers(
+    engine: AsyncEngine, tables: tuple[str, ...], statement: str, values: dict[str, object]
 ) -> None:
-    """Run ``statement`` past the append-only triggers of ``tables`` (on SQLite they are
-    dropped; on PostgreSQL every trigger is bypassed for this transaction)."""
     async with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             # A superuser's way past triggers, for this transaction only.

@@ -20,7 +20,7 @@ from panjereh.storage.engine import create_engine
 from panjereh.storage.events_repo import ConnectionAuditSink, stored_events, stream_head
 from panjereh.storage.migrate import upgrade
 from panjereh.storage.tables import registry_events
-from tests.integration.storage.tampering import tamper
+from tests.integration.storage.tampering import tamper_events
 from tests.support import migrate
 
 T0 = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
@@ -167,7 +167,7 @@ async def test_a_changed_stream_is_named(
     named: list[tuple[str, int | None]],
 ) -> None:
     for statement in statements:
-        await tamper(events, statement, tables=("registry_events",), **values)
+        await tamper_events(events, statement, **values)
     assert await findings(events) == named
 
 
