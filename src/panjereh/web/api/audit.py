@@ -11,24 +11,17 @@ from pydantic import Field
 
 from panjereh.domain.errors import InvalidValue
 from panjereh.registry.access import Conflict, Forbidden, NotFound, Principal
-from panjereh.storage.audit_browse import (
-    MAX_LIMIT,
-    EventQuery,
-    RecordCursor,
-    decode_event_cursor,
-    events_page,
-    record_row,
-    records_page,
-)
+from panjereh.storage.audit_browse import MAX_LIMIT, events_page, record_row, records_page
 from panjereh.storage.checkpoints_repo import CheckpointStore, NotYetCheckpointed, prove
 from panjereh.web.api.context import PARTIES, ApiContext, Body
 from panjereh.web.audit_view import (
-    check_period,
+    EventFilterText,
     event_json,
     may_see_record,
     parse_instant,
+    read_event_filters,
+    read_record_filters,
     record_json,
-    record_query,
     subject_hashes,
 )
 
@@ -87,20 +80,9 @@ def router(ctx: ApiContext) -> APIRouter:  # noqa: C901 - a flat list of small h
 
     async def browse(filters: RecordFilters, who: Principal, hashes: tuple[str, ...]) -> Any:
         snapshot = ctx.runtime.registry.current
-        query = record_query(
-            who,
-            snapshot,
-            service=filters.service,
-            system=filters.system,
-            consumer_agency=filters.consumer_agency,
-            provider_agency=filters.provider_agency,
-            agency=filters.agency,
-            outcome=filters.outcome,
-            since=parse_instant(filters.since, field="since", end=False),
-            until=parse_instant(filters.until, field="until", end=True),
-            hashes=hashes,
+        query, cursor = read_record_filters(
+            who, snapshot, filters, period=parse_instant, after=filters.after, hashes=hashes
         )
-        cursor = RecordCursor.decode(filters.after) if filters.after else None
         async with ctx.runtime.engine.connect() as conn:
             page = await records_page(conn, query, after=cursor, limit=filters.limit)
         return {"records": [record_json(r, snapshot) for r in page.rows], "next": page.next}
@@ -173,18 +155,15 @@ def router(ctx: ApiContext) -> APIRouter:  # noqa: C901 - a flat list of small h
         stored credential hashes in `before`/`after` are blanked out."""
         if not who.reads_everything:
             raise Forbidden("only operators and auditors read the control-plane events")
-        start = parse_instant(since, field="since", end=False)
-        end = parse_instant(until, field="until", end=True)
-        check_period(start, end)
-        query = EventQuery(
+        given = EventFilterText(
             actor=actor,
             action=action,
             object_type=object_type,
             object_id=object_id,
-            since=start,
-            until=end,
+            since=since,
+            until=until,
         )
-        cursor = decode_event_cursor(after) if after else None
+        query, cursor = read_event_filters(given, period=parse_instant, after=after)
         async with ctx.runtime.engine.connect() as conn:
             page = await events_page(conn, query, after=cursor, limit=limit)
         return {"events": [event_json(r) for r in page.rows], "next": page.next}
