@@ -207,29 +207,10 @@ def record_query(
     )
 
 
-class RecordFilterValues(Protocol):
-    """The record filters as people give them (the API's query or body, a page's form)."""
-
-    @property
-    def service(self) -> str: ...
-    @property
-    def system(self) -> str: ...
-    @property
-    def consumer_agency(self) -> str: ...
-    @property
-    def provider_agency(self) -> str: ...
-    @property
-    def agency(self) -> str: ...
-    @property
-    def outcome(self) -> str: ...
-    @property
-    def since(self) -> str: ...
-    @property
-    def until(self) -> str: ...
-
-
 @dataclass(frozen=True, slots=True)
 class RecordFilterText:
+    """The record filters as people give them (the API's query or body, a page's form)."""
+
     service: str = ""
     system: str = ""
     consumer_agency: str = ""
@@ -243,7 +224,7 @@ class RecordFilterText:
 def read_record_filters(
     principal: Principal,
     snapshot: RegistrySnapshot,
-    given: RecordFilterValues,
+    given: RecordFilterText,
     *,
     period: Period,
     after: str,

@@ -4,6 +4,7 @@ log against them later), browsing records and control-plane events, and one reco
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -16,6 +17,7 @@ from panjereh.storage.checkpoints_repo import CheckpointStore, NotYetCheckpointe
 from panjereh.web.api.context import PARTIES, ApiContext, Body
 from panjereh.web.audit_view import (
     EventFilterText,
+    RecordFilterText,
     event_json,
     may_see_record,
     parse_instant,
@@ -30,6 +32,7 @@ READERS_OF_RECORDS = {"x-access": "consumer-or-provider-agency-operator-or-audit
 OPERATOR_OR_AUDITOR = {"x-access": "operator-or-auditor"}
 
 Text = Annotated[str, Field(max_length=200)]
+RECORD_FILTERS = {f.name for f in fields(RecordFilterText)}
 
 
 class RecordFilters(Body):
@@ -80,8 +83,9 @@ def router(ctx: ApiContext) -> APIRouter:  # noqa: C901 - a flat list of small h
 
     async def browse(filters: RecordFilters, who: Principal, hashes: tuple[str, ...]) -> Any:
         snapshot = ctx.runtime.registry.current
+        given = RecordFilterText(**filters.model_dump(include=RECORD_FILTERS))
         query, cursor = read_record_filters(
-            who, snapshot, filters, period=parse_instant, after=filters.after, hashes=hashes
+            who, snapshot, given, period=parse_instant, after=filters.after, hashes=hashes
         )
         async with ctx.runtime.engine.connect() as conn:
             page = await records_page(conn, query, after=cursor, limit=filters.limit)
