@@ -27,7 +27,7 @@ from panjereh.demo.seed import seed_demo
 from panjereh.domain.clock import utc_now
 from panjereh.simulator.population import Population
 from panjereh.storage.tables import audit_records
-from tests.integration.conftest import small_government
+from tests.integration.seeded import small_government
 from tests.support import free_port
 
 PEPPER = "a-pepper-for-the-crash-test"

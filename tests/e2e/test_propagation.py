@@ -23,7 +23,7 @@ from panjereh.domain.clock import utc_now
 from panjereh.registry.access import Principal, Role
 from panjereh.simulator.population import Population
 from panjereh.storage.registry_ops import RegistryOps
-from tests.integration.conftest import small_government
+from tests.integration.seeded import small_government
 from tests.support import free_port
 
 PEPPER = "a-shared-pepper-for-both-processes"
