@@ -80,12 +80,21 @@ async def capture(engine: AsyncEngine) -> Rows:
 
 
 async def restore(engine: AsyncEngine, rows: Rows) -> None:
-    """``rows`` into the emptied tables of a PostgreSQL database, parents first, with every
-    id sequence moved past the ids inserted."""
+    """``rows`` in place of whatever the tables of ``engine``'s database held, parents first;
+    on PostgreSQL every id sequence is moved past the ids inserted (SQLite does that itself)."""
+    postgres = engine.dialect.name == "postgresql"
     async with engine.begin() as conn:
+        if postgres:
+            tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+            await conn.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+        else:  # a migrated database holds only the registry's first state row
+            for table in reversed(metadata.sorted_tables):
+                await conn.execute(table.delete())
         for table in metadata.sorted_tables:
             if rows.get(table.name):
                 await conn.execute(table.insert(), rows[table.name])
+            if not postgres:
+                continue
             column = table.autoincrement_column
             if column is not None:
                 sequence = func.pg_get_serial_sequence(table.name, column.name)
@@ -111,15 +120,11 @@ async def _seeded_sqlite_template(empty: Path) -> Path:
     return seeded
 
 
-async def _empty_postgres(engine: AsyncEngine, *, state: bool) -> None:
-    """Every table emptied; ``state``: with the registry's first state row, as migrated."""
+async def _empty_postgres(engine: AsyncEngine) -> None:
     tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
     async with engine.begin() as conn:
         await conn.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
-        if state:
-            await conn.execute(
-                registry_state.insert().values(id=1, version=0, changed_at=utc_now())
-            )
+        await conn.execute(registry_state.insert().values(id=1, version=0, changed_at=utc_now()))
 
 
 async def prepare_database(database_url: str, sqlite_template: Path) -> None:
@@ -132,8 +137,8 @@ async def prepare_database(database_url: str, sqlite_template: Path) -> None:
     engine = create_engine(database_url)
     try:
         rows = _POSTGRES_ROWS.get(database_url)
-        await _empty_postgres(engine, state=rows is None)
         if rows is None:
+            await _empty_postgres(engine)
             await _seed(engine)
             _POSTGRES_ROWS[database_url] = await capture(engine)
         else:
