@@ -11,8 +11,9 @@ test's own server.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -30,6 +31,7 @@ PEPPER = "exchange-feature-tests-pepper-0123456789"
 SEED_URL = "http://seed.invalid"  # the services' base URL in the copies; rewritten per test
 
 Rows = dict[str, list[dict[str, Any]]]
+T = TypeVar("T")
 _POSTGRES_ROWS: dict[str, Rows] = {}  # what the session's first seeding left, per server URL
 
 
@@ -100,6 +102,22 @@ async def restore(engine: AsyncEngine, rows: Rows) -> None:
                 sequence = func.pg_get_serial_sequence(table.name, column.name)
                 following = select(func.coalesce(func.max(column), 0) + 1).scalar_subquery()
                 await conn.execute(select(func.setval(sequence, following, False)))
+
+
+async def once_per_backend(
+    cache: dict[str, tuple[Rows, T]], engine: AsyncEngine, make: Callable[[], Awaitable[T]]
+) -> T:
+    """What ``make()`` returns, the first time on each backend made in ``engine``'s empty
+    database; afterwards the rows it left copied in again, and the same answer (for set-ups
+    that cost more than copying and give the same rows every time)."""
+    kind = engine.dialect.name
+    if kind in cache:
+        rows, made = cache[kind]
+        await restore(engine, rows)
+        return made
+    made = await make()
+    cache[kind] = (await capture(engine), made)
+    return made
 
 
 async def _seeded_sqlite_template(empty: Path) -> Path:

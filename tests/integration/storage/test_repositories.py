@@ -21,29 +21,25 @@ from panjereh.storage.engine import StorageError
 from panjereh.storage.registry_repo import load_snapshot, registry_version
 from panjereh.storage.tables import agencies, api_keys, grants, services, systems
 from panjereh.storage.users_repo import verify_password
-from tests.integration.seeded import Rows, capture, restore
+from tests.integration.seeded import Rows, once_per_backend
 
 PEPPER = b"a-test-pepper-of-enough-length"
 PERSON_SERVICE = "civil-registry.person.v1"
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
 
-_SEEDED: dict[str, tuple[Rows, DemoSeed]] = {}  # per backend: the rows the seeding left
+_SEEDED: dict[str, tuple[Rows, DemoSeed]] = {}
 
 
 @pytest.fixture
 async def demo(engine: AsyncEngine) -> DemoSeed:
-    """The whole demonstration government seeded for http://x.test: by `seed_demo` the
-    first time on each backend, afterwards as a copy of the rows that seeding left (a whole
-    seeding takes 5-10 s)."""
-    kind = engine.dialect.name
-    if kind in _SEEDED:
-        rows, seeded = _SEEDED[kind]
-        await restore(engine, rows)
-        return seeded
-    seeded = await seed_demo(engine, pepper=PEPPER, public_url="http://x.test", now=NOW)
-    _SEEDED[kind] = (await capture(engine), seeded)
-    return seeded
+    """The whole demonstration government seeded for http://x.test (by `seed_demo` once on
+    each backend, then copied: a whole seeding takes 5-10 s)."""
+    return await once_per_backend(
+        _SEEDED,
+        engine,
+        lambda: seed_demo(engine, pepper=PEPPER, public_url="http://x.test", now=NOW),
+    )
 
 
 async def _counts(engine: AsyncEngine) -> dict[str, int]:
