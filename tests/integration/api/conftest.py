@@ -98,6 +98,6 @@ async def api(engine: AsyncEngine, dev_settings: Settings) -> AsyncIterator[Api]
         async with httpx.AsyncClient(
             transport=transport, base_url="http://panjereh.test"
         ) as client:
-            yield Api(client, app, tokens)
+            yield Api(client, app, dict(tokens))
     finally:
         await app.runtime.stop()
