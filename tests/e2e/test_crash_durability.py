@@ -23,14 +23,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from panjereh.config import Settings
-from panjereh.demo.seed import seed_demo
-from panjereh.domain.clock import utc_now
 from panjereh.simulator.population import Population
 from panjereh.storage.tables import audit_records
-from tests.integration.conftest import small_government
+from tests.integration.seeded import PEPPER, demo_api_key, point_services_at, prepare_database
 from tests.support import free_port
 
-PEPPER = "a-pepper-for-the-crash-test"
 PERSON = "/exchange/v1/services/civil-registry.person.v1"
 CLIENTS = 8
 LOAD_SECONDS = 1.5  # at least this long under load before the kill
@@ -47,17 +44,14 @@ class Server:
 
 
 @pytest.fixture
-async def server(engine: AsyncEngine, database_url: str, tmp_path: Path) -> AsyncIterator[Server]:
+async def server(
+    engine: AsyncEngine, database_url: str, sqlite_template: Path, tmp_path: Path
+) -> AsyncIterator[Server]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    seeded = await seed_demo(
-        engine,
-        pepper=PEPPER.encode(),
-        public_url=url,
-        now=utc_now(),
-        document=small_government(url),
-    )
-    keys = {c.system: c.api_key for c in seeded.credentials}
+    await engine.dispose()  # no connection may be open while a SQLite file is replaced
+    await prepare_database(database_url, sqlite_template)  # the small demo government
+    await point_services_at(engine, url)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PANJEREH_")} | {
         "PANJEREH_ENV": "development",
         "PANJEREH_ALLOW_PRIVATE_ENDPOINTS": "true",
@@ -74,7 +68,11 @@ async def server(engine: AsyncEngine, database_url: str, tmp_path: Path) -> Asyn
     try:
         await _wait_ready(url, process, log)
         yield Server(
-            url, process, keys["social-security/benefits"], keys["science-ministry/degrees"], log
+            url,
+            process,
+            demo_api_key("social-security/benefits"),
+            demo_api_key("science-ministry/degrees"),
+            log,
         )
     finally:
         if process.poll() is None:

@@ -18,31 +18,25 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from panjereh.demo.seed import seed_demo
 from panjereh.domain.clock import utc_now
 from panjereh.registry.access import Principal, Role
 from panjereh.simulator.population import Population
 from panjereh.storage.registry_ops import RegistryOps
-from tests.integration.conftest import small_government
+from tests.integration.seeded import PEPPER, demo_api_key, point_services_at, prepare_database
 from tests.support import free_port
 
-PEPPER = "a-shared-pepper-for-both-processes"
 PERSON = "/exchange/v1/services/civil-registry.person.v1"
 
 
 @pytest.fixture
 async def worker(
-    engine: AsyncEngine, database_url: str, tmp_path: Path
+    engine: AsyncEngine, database_url: str, sqlite_template: Path, tmp_path: Path
 ) -> AsyncIterator[tuple[str, str]]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    seeded = await seed_demo(
-        engine,
-        pepper=PEPPER.encode(),
-        public_url=url,
-        now=utc_now(),
-        document=small_government(url),
-    )
+    await engine.dispose()  # no connection may be open while a SQLite file is replaced
+    await prepare_database(database_url, sqlite_template)  # the small demo government
+    await point_services_at(engine, url)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PANJEREH_")} | {
         "PANJEREH_ENV": "development",
         "PANJEREH_DATABASE_URL": database_url,
@@ -68,7 +62,7 @@ async def worker(
                 await asyncio.sleep(0.05)
             else:
                 raise AssertionError((tmp_path / "worker.log").read_text())
-        yield url, seeded.credentials[0].api_key
+        yield url, demo_api_key("social-security/benefits")
     finally:
         process.terminate()
         process.wait(timeout=20)

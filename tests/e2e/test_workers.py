@@ -27,7 +27,7 @@ from panjereh.interchange.registry_document import RegistryDocument
 from panjereh.simulator.population import Population
 from panjereh.storage.registry_repo import load_snapshot
 from tests.e2e.conftest import run_panjereh
-from tests.integration.conftest import small_government
+from tests.integration.seeded import small_government
 from tests.support import free_port
 
 PEPPER = "a-shared-pepper-for-both-workers"

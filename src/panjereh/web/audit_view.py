@@ -11,8 +11,9 @@ person, useless for finding out who without the key).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from panjereh.audit.records import Outcome
 from panjereh.audit.subjects import SubjectKeys
@@ -22,7 +23,13 @@ from panjereh.domain.jalali import TEHRAN, parse_jalali_date
 from panjereh.domain.text import ascii_digits, normalize
 from panjereh.registry.access import Forbidden, Principal
 from panjereh.registry.snapshot import RegistrySnapshot
-from panjereh.storage.audit_browse import RecordQuery, Row
+from panjereh.storage.audit_browse import (
+    EventQuery,
+    RecordCursor,
+    RecordQuery,
+    Row,
+    decode_event_cursor,
+)
 
 SUBJECT_REF_LENGTH = 12
 REDACTED = "(not shown)"
@@ -109,6 +116,21 @@ def _iso_day(text: str, field: str) -> date:
     )
 
 
+class Period(Protocol):
+    """How a view reads a period bound: `parse_instant` (the API), `days_in` (the pages)."""
+
+    def __call__(self, raw: str, *, field: str, end: bool) -> datetime | None: ...
+
+
+def days_in(lang: str) -> Period:
+    """`parse_day` for the pages of ``lang``."""
+
+    def parse(raw: str, *, field: str, end: bool) -> datetime | None:
+        return parse_day(raw, lang, field=field, end=end)
+
+    return parse
+
+
 def check_period(since: datetime | None, until: datetime | None) -> None:
     if since is not None and until is not None and since >= until:
         raise _invalid(
@@ -183,6 +205,78 @@ def record_query(
         subject_hashes=hashes,
         scope=scope,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class RecordFilterText:
+    """The record filters as people give them (the API's query or body, a page's form)."""
+
+    service: str = ""
+    system: str = ""
+    consumer_agency: str = ""
+    provider_agency: str = ""
+    agency: str = ""
+    outcome: str = ""
+    since: str = ""
+    until: str = ""
+
+
+def read_record_filters(
+    principal: Principal,
+    snapshot: RegistrySnapshot,
+    given: RecordFilterText,
+    *,
+    period: Period,
+    after: str,
+    hashes: tuple[str, ...] = (),
+) -> tuple[RecordQuery, RecordCursor | None]:
+    """The query (limited to what ``principal`` may see) and the page cursor for filters as
+    given; `InvalidValue` naming the field for a bad period, outcome or cursor."""
+    query = record_query(
+        principal,
+        snapshot,
+        service=given.service,
+        system=given.system,
+        consumer_agency=given.consumer_agency,
+        provider_agency=given.provider_agency,
+        agency=given.agency,
+        outcome=given.outcome,
+        since=period(given.since, field="since", end=False),
+        until=period(given.until, field="until", end=True),
+        hashes=hashes,
+    )
+    return query, (RecordCursor.decode(after) if after else None)
+
+
+@dataclass(frozen=True, slots=True)
+class EventFilterText:
+    """The control-plane event filters as people give them."""
+
+    actor: str = ""
+    action: str = ""
+    object_type: str = ""
+    object_id: str = ""
+    since: str = ""
+    until: str = ""
+
+
+def read_event_filters(
+    given: EventFilterText, *, period: Period, after: str
+) -> tuple[EventQuery, int | None]:
+    """The event query and the page cursor; `InvalidValue` for a bad period or cursor."""
+    since = period(given.since, field="since", end=False)
+    until = period(given.until, field="until", end=True)
+    check_period(since, until)
+    cursor = decode_event_cursor(after) if after else None
+    query = EventQuery(
+        actor=given.actor,
+        action=given.action,
+        object_type=given.object_type,
+        object_id=given.object_id,
+        since=since,
+        until=until,
+    )
+    return query, cursor
 
 
 # Who sees what -------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from panjereh.registry.access import Principal, Role
 from panjereh.storage.document_repo import import_document
 from panjereh.storage.users_repo import create_user, issue_token
 from panjereh.web.app import PanjerehApp, create_app
+from tests.integration.seeded import Rows, once_per_backend
 from tests.unit.interchange.test_yaml_io import VALID
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -58,8 +59,11 @@ class Api:
         return {"Authorization": f"Bearer {self.tokens[persona]}"} if persona in self.tokens else {}
 
 
-@pytest.fixture
-async def api(engine: AsyncEngine, dev_settings: Settings) -> AsyncIterator[Api]:
+_PREPARED: dict[str, tuple[Rows, dict[str, str]]] = {}
+
+
+async def _government_and_people(engine: AsyncEngine) -> dict[str, str]:
+    """The government and a user per persona; persona -> its bearer token."""
     document = parse_document(government(), allow_private=False)
     root = Principal("test:setup", Role.OPERATOR)
     tokens = {}
@@ -80,6 +84,13 @@ async def api(engine: AsyncEngine, dev_settings: Settings) -> AsyncIterator[Api]
             tokens[name] = await issue_token(
                 conn, user, label="test", lifetime=timedelta(days=3650), now=NOW
             )
+    return tokens
+
+
+@pytest.fixture
+async def api(engine: AsyncEngine, dev_settings: Settings) -> AsyncIterator[Api]:
+    """The API over its government and personas, made once per backend and copied."""
+    tokens = await once_per_backend(_PREPARED, engine, lambda: _government_and_people(engine))
     app = create_app(dev_settings)
     await app.runtime.start()
     transport = httpx.ASGITransport(app=app)
@@ -87,6 +98,6 @@ async def api(engine: AsyncEngine, dev_settings: Settings) -> AsyncIterator[Api]
         async with httpx.AsyncClient(
             transport=transport, base_url="http://panjereh.test"
         ) as client:
-            yield Api(client, app, tokens)
+            yield Api(client, app, dict(tokens))
     finally:
         await app.runtime.stop()

@@ -16,7 +16,7 @@ from panjereh.storage.audit_browse import RecordCursor
 from panjereh.storage.audit_repo import SqlAuditStore
 from panjereh.web.app import PanjerehApp
 from tests.integration.api.conftest import Api
-from tests.unit.audit.test_chain import RECORD
+from tests.support import RECORD
 
 CODE = "001354241" + national_code_check_digit("001354241")
 OTHER_CODE = "123456789" + national_code_check_digit("123456789")

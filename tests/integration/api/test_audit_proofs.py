@@ -10,7 +10,7 @@ from panjereh.audit.proofs import check
 from panjereh.audit.records import AuditRecord
 from panjereh.storage.audit_repo import SqlAuditStore
 from tests.integration.api.conftest import Api
-from tests.unit.audit.test_chain import RECORD
+from tests.support import RECORD
 
 EXCHANGE_ID = "0190f3c2-3333-7000-8000-000000000001"
 

@@ -31,6 +31,7 @@ from panjereh.web.citizen.sessions import CitizenSessions
 from panjereh.web.operator.auth import SESSION_LIFETIME, Sessions
 from tests.integration.api.conftest import PERSONAS
 from tests.integration.operator.conftest import BASE_URL, PASSWORD, operator_government
+from tests.integration.seeded import Rows, once_per_backend
 
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)  # 1405/09/11 12:30 in Tehran
 DISCLOSURE = date(2027, 3, 21)
@@ -136,8 +137,13 @@ def csrf_of(html: str) -> str:
     return found.group(1)
 
 
-@pytest.fixture
-async def world(engine: AsyncEngine, dev_settings: Settings) -> AsyncIterator[CitizenWorld]:
+People = tuple[dict[str, tuple[str, str]], dict[str, str]]
+_PREPARED: dict[str, tuple[Rows, People]] = {}
+
+
+async def _government_and_people(engine: AsyncEngine) -> People:
+    """The citizen government and a user per persona: (persona -> (session id, CSRF
+    token), persona -> bearer token)."""
     document = parse_document(citizen_government(), allow_private=False)
     root = Principal("test:setup", Role.OPERATOR)
     sessions: dict[str, tuple[str, str]] = {}
@@ -160,6 +166,16 @@ async def world(engine: AsyncEngine, dev_settings: Settings) -> AsyncIterator[Ci
             tokens[name] = await issue_token(
                 conn, user, label="test", lifetime=timedelta(days=3650), now=NOW
             )
+    return sessions, tokens
+
+
+@pytest.fixture
+async def world(engine: AsyncEngine, dev_settings: Settings) -> AsyncIterator[CitizenWorld]:
+    """The citizen window over its government and personas (made once per backend and
+    copied), the citizen signed in."""
+    sessions, tokens = await once_per_backend(
+        _PREPARED, engine, lambda: _government_and_people(engine)
+    )
     clock = FixedClock(NOW + timedelta(minutes=5))
     app = create_app(dev_settings, clock=clock)
     await app.runtime.start()
@@ -170,7 +186,7 @@ async def world(engine: AsyncEngine, dev_settings: Settings) -> AsyncIterator[Ci
         app, engine, clock, transport, citizen, "", keys.hash(CITIZEN), keys.hash(OTHER)
     )
     world.clients.append(citizen)
-    world.tokens = tokens
+    world.tokens = dict(tokens)
     try:
         signed = await dev_sign_in(citizen, persian_digits(CITIZEN))
         assert signed.status_code == 303, signed.text

@@ -21,7 +21,7 @@ from panjereh.audit.records import AuditRecord
 from panjereh.storage import archive_repo
 from panjereh.storage.audit_repo import SqlAuditStore
 from panjereh.storage.tables import audit_archives, audit_records, registry_events
-from tests.integration.cli.runner import Cli
+from tests.integration.cli.runner import Cli, Outcome
 from tests.integration.storage.tampering import tamper
 from tests.integration.storage.test_audit_verify import _record
 
@@ -68,6 +68,30 @@ async def _archive(cli: Cli, tmp_path: Path, month: str = "2026-10") -> Path:
     return out
 
 
+async def _detach(
+    cli: Cli, archive: Path, *extra: str, month: str = "2026-10", reason: str = "retention"
+) -> Outcome:
+    return await cli(
+        "audit", "detach", "--month", month, "--archive", str(archive), *extra,
+        "--actor", "alice", "--reason", reason,
+    )  # fmt: skip
+
+
+async def _detached(cli: Cli, tmp_path: Path) -> None:
+    """October archived, and detached with that archive."""
+    done = await _detach(cli, await _archive(cli, tmp_path))
+    assert done.code == 0, done.err
+
+
+async def _write(engine: AsyncEngine, records: list[AuditRecord]) -> None:
+    """``records`` appended by one writer (one shard of its own)."""
+    store = SqlAuditStore(engine)
+    try:
+        await store.append(records)
+    finally:
+        await store.close()
+
+
 async def _count(engine: AsyncEngine) -> int:
     async with engine.connect() as conn:
         return len((await conn.execute(select(audit_records.c.id))).all())
@@ -100,10 +124,7 @@ async def test_a_month_is_archived_verified_detached_and_the_live_log_still_veri
         "1 reaching past the month), signed by exchange-"
     )
 
-    detached = await cli(
-        "audit", "detach", "--month", "2026-10", "--archive", str(out),
-        "--actor", "alice", "--reason", "retention: 1 month",
-    )  # fmt: skip
+    detached = await _detach(cli, out, reason="retention: 1 month")
     assert detached.code == 0, detached.err
     assert detached.out.startswith("detached 2026-10: 6 records of 2 shards (dropped); archive ")
     assert await _count(engine) == 3
@@ -147,11 +168,7 @@ async def test_a_month_is_archived_verified_detached_and_the_live_log_still_veri
 async def test_after_a_detach_verify_still_names_a_changed_live_record_and_a_changed_cut(
     cli: Cli, engine: AsyncEngine, tmp_path: Path
 ) -> None:
-    out = await _archive(cli, tmp_path)
-    args = ("--actor", "alice", "--reason", "retention")
-    assert (
-        await cli("audit", "detach", "--month", "2026-10", "--archive", str(out), *args)
-    ).code == 0
+    await _detached(cli, tmp_path)
     await tamper(engine, "UPDATE audit_records SET status_code = 500 WHERE seq = 6")
     changed = await cli("audit", "verify")
     assert changed.code == 1
@@ -190,10 +207,7 @@ async def test_a_changed_archive_is_named_and_cannot_detach_the_month(
     first = checked.out.splitlines()[0]
     assert first.startswith(f"broken-link (line 5): shard {record['shard']} #{record['seq']} (")
     assert "digest (line 10): the content is not what the trailer's SHA-256 says" in checked.out
-    refused = await cli(
-        "audit", "detach", "--month", "2026-10", "--archive", str(out),
-        "--actor", "alice", "--reason", "retention",
-    )  # fmt: skip
+    refused = await _detach(cli, out)
     assert refused.code == 2
     assert "the archive does not verify: broken-link (line 5)" in refused.err
     assert await _count(engine) == 9
@@ -208,22 +222,17 @@ async def test_a_changed_archive_is_named_and_cannot_detach_the_month(
 async def test_detach_refuses_a_month_out_of_order_a_stale_archive_and_an_open_month(
     cli: Cli, engine: AsyncEngine, tmp_path: Path
 ) -> None:
-    args = ("--actor", "alice", "--reason", "retention")
     november = await _archive(cli, tmp_path, "2026-11")
-    early = await cli("audit", "detach", "--month", "2026-11", "--archive", str(november), *args)
+    early = await _detach(cli, november, month="2026-11")
     assert early.code == 2
     assert "records #1 to #4 are still in the live log (an earlier month)" in early.err
     october = await _archive(cli, tmp_path)
-    wrong = await cli("audit", "detach", "--month", "2026-11", "--archive", str(october), *args)
+    wrong = await _detach(cli, october, month="2026-11")
     assert wrong.code == 2
     assert "the archive is of 2026-10, not of 2026-11" in wrong.err
     # A record of October arrives late (written by a writer that was cut off): stale archive.
-    late = SqlAuditStore(engine)
-    try:
-        await late.append([_at(9, OCTOBER, "c")])
-    finally:
-        await late.close()
-    stale = await cli("audit", "detach", "--month", "2026-10", "--archive", str(october), *args)
+    await _write(engine, [_at(9, OCTOBER, "c")])
+    stale = await _detach(cli, october)
     assert stale.code == 2
     assert "the archive does not match the live records of 2026-10 (7 live, 6 archived)" in (
         stale.err
@@ -239,11 +248,7 @@ async def test_detach_refuses_a_month_out_of_order_a_stale_archive_and_an_open_m
 async def test_a_month_not_yet_checkpointed_is_not_archived(
     cli: Cli, engine: AsyncEngine, tmp_path: Path
 ) -> None:
-    store = SqlAuditStore(engine)
-    try:
-        await store.append([_at(n, OCTOBER) for n in (1, 2)])
-    finally:
-        await store.close()
+    await _write(engine, [_at(n, OCTOBER) for n in (1, 2)])
     out = tmp_path / "a.jsonl"
     done = await cli("audit", "archive", "--month", "2026-10", "--out", str(out))
     assert done.code == 2
@@ -258,11 +263,7 @@ async def test_a_month_not_yet_checkpointed_is_not_archived(
 async def test_keep_leaves_the_month_as_an_append_only_table_on_postgres_only(
     cli: Cli, engine: AsyncEngine, tmp_path: Path
 ) -> None:
-    out = await _archive(cli, tmp_path)
-    args = ("--actor", "alice", "--reason", "retention")
-    done = await cli(
-        "audit", "detach", "--month", "2026-10", "--archive", str(out), "--keep", *args
-    )
+    done = await _detach(cli, await _archive(cli, tmp_path), "--keep")
     if engine.dialect.name == "sqlite":
         assert done.code == 2
         assert "--keep needs PostgreSQL's partitions" in done.err
@@ -287,11 +288,7 @@ async def test_keep_leaves_the_month_as_an_append_only_table_on_postgres_only(
 async def test_on_sqlite_the_append_only_trigger_is_back_after_a_detach(
     cli: Cli, engine: AsyncEngine, tmp_path: Path
 ) -> None:
-    out = await _archive(cli, tmp_path)
-    args = ("--actor", "alice", "--reason", "retention")
-    assert (
-        await cli("audit", "detach", "--month", "2026-10", "--archive", str(out), *args)
-    ).code == 0
+    await _detached(cli, tmp_path)
     with pytest.raises(DBAPIError, match="append-only"):
         async with engine.begin() as conn:
             await conn.execute(text("DELETE FROM audit_records"))
@@ -303,11 +300,7 @@ async def test_a_month_whose_records_interleave_with_the_next_is_not_archived(
 ) -> None:
     """#2 is dated in November but #3 in October again (the clock was set back): October's
     records of the shard are not one run, so no archive can cut it off cleanly."""
-    store = SqlAuditStore(engine)
-    try:
-        await store.append([_at(1, OCTOBER), _at(2, NOVEMBER), _at(3, OCTOBER)])
-    finally:
-        await store.close()
+    await _write(engine, [_at(1, OCTOBER), _at(2, NOVEMBER), _at(3, OCTOBER)])
     assert (await cli("audit", "checkpoint")).code == 0
     out = tmp_path / "a.jsonl"
     done = await cli("audit", "archive", "--month", "2026-10", "--out", str(out))
@@ -319,11 +312,7 @@ async def test_a_month_whose_records_interleave_with_the_next_is_not_archived(
 async def test_partitions_lists_the_months_with_their_rows_and_ensure_makes_the_coming_ones(
     cli: Cli, engine: AsyncEngine
 ) -> None:
-    store = SqlAuditStore(engine)
-    try:
-        await store.append([_at(1, OCTOBER), _at(2, OCTOBER), _at(3, NOVEMBER)])
-    finally:
-        await store.close()
+    await _write(engine, [_at(1, OCTOBER), _at(2, OCTOBER), _at(3, NOVEMBER)])
     done = await cli("audit", "partitions", "--ensure")
     assert done.code == 0
     lines = [line for line in done.out.splitlines() if not line.startswith("created ")]
@@ -353,9 +342,8 @@ async def test_a_detach_that_fails_half_way_changes_nothing(
         monkeypatch.setattr(archive_repo, "_SQLITE_TRIGGER", "CREATE TRIGGER broken")
     else:
         monkeypatch.setattr(archive_repo, "KEPT_PREFIX", "no such table;")
-    args = ("--actor", "alice", "--reason", "retention")
     keep = ("--keep",) if engine.dialect.name == "postgresql" else ()
-    failed = await cli("audit", "detach", "--month", "2026-10", "--archive", str(out), *keep, *args)
+    failed = await _detach(cli, out, *keep)
     assert failed.code == 2
     assert "cannot change the audit log" in failed.err
     assert await _count(engine) == 9
@@ -371,11 +359,7 @@ async def test_a_detach_that_fails_half_way_changes_nothing(
 async def test_an_archive_signed_by_a_key_not_published_is_refused(
     cli: Cli, engine: AsyncEngine, tmp_path: Path
 ) -> None:
-    store = SqlAuditStore(engine)
-    try:
-        await store.append([_at(1, OCTOBER)])
-    finally:
-        await store.close()
+    await _write(engine, [_at(1, OCTOBER)])
     assert (await cli("audit", "checkpoint")).code == 0
     out = await _archive(cli, tmp_path)
     other = Ed25519PrivateKey.generate().public_key().public_bytes_raw()
@@ -402,11 +386,7 @@ async def test_a_live_record_in_a_checkpoint_reaching_across_the_cut_is_still_pr
 ) -> None:
     """Shard A's #5 is live; its checkpoint 2 also covers #3 and #4, archived and detached:
     the proof's path is built with their kept hashes and checks offline as before."""
-    out = await _archive(cli, tmp_path)
-    args = ("--actor", "alice", "--reason", "retention")
-    assert (
-        await cli("audit", "detach", "--month", "2026-10", "--archive", str(out), *args)
-    ).code == 0
+    await _detached(cli, tmp_path)
     exchange_id = _at(5, NOVEMBER).exchange_id
     proven = await cli("audit", "prove", exchange_id)
     assert proven.code == 0, proven.err
@@ -421,11 +401,7 @@ async def test_a_live_record_in_a_checkpoint_reaching_across_the_cut_is_still_pr
 
 @pytest.mark.usefixtures("log")
 async def test_a_window_that_begins_right_after_the_cut_verifies(cli: Cli, tmp_path: Path) -> None:
-    out = await _archive(cli, tmp_path)
-    args = ("--actor", "alice", "--reason", "retention")
-    assert (
-        await cli("audit", "detach", "--month", "2026-10", "--archive", str(out), *args)
-    ).code == 0
+    await _detached(cli, tmp_path)
     window = await cli("audit", "verify", "--since", "2026-11-01", "--until", "2026-12-01")
     assert window.code == 0, window.out
     assert window.out.splitlines()[0].startswith("3 records in 1 shards and ")

@@ -16,8 +16,9 @@ from panjereh.storage.audit_repo import SqlAuditStore
 from panjereh.storage.events_repo import ConnectionAuditSink, events_for
 from panjereh.storage.registry_repo import load_snapshot
 from tests.integration.cli.runner import Cli
+from tests.integration.storage.tampering import tamper_events
 from tests.integration.storage.test_audit_payloads import REQUEST, RESPONSE, record
-from tests.integration.storage.test_events_chain import event, tamper
+from tests.integration.storage.test_events_chain import event
 from tests.unit.interchange.test_yaml_io import VALID
 
 CHANGE = ["--actor", "maryam", "--reason", "onboarding"]
@@ -165,7 +166,9 @@ async def test_verify_checks_the_control_plane_stream(cli: Cli, engine: AsyncEng
     assert intact.out.splitlines()[-1].startswith(
         "3 control-plane events checked; 0 problems (last #3, head "
     )
-    await tamper(engine, "UPDATE registry_events SET reason = 'nothing to see' WHERE seq = 2")
+    await tamper_events(
+        engine, "UPDATE registry_events SET reason = 'nothing to see' WHERE seq = 2"
+    )
     broken = await cli("audit", "verify")
     assert broken.code == 1
     lines = broken.out.splitlines()

@@ -1,9 +1,8 @@
 """The platform on a real socket for the exchange's feature tests, seeded in milliseconds.
 
-The `Live` fixture of tests/integration/conftest.py seeds the demo government for every test
-(~2 s).  Here it is seeded once per session into a SQLite file with a fixed pepper (so the demo
-API keys are the same every time), and every test copies that file; on PostgreSQL it is seeded
-per test.  The services' endpoints are rewritten to the test's own port before the app starts.
+The database is a copy of the small demo government seeded once per session
+(tests/integration/seeded.py, with a fixed pepper so that the demo API keys are the same every
+time); the services' endpoints are rewritten to the test's own port before the app starts.
 
 Also here: a capturing provider (a tiny HTTP server that records what the exchange sends it),
 a consumer's request signer, and helpers that change the registry and wait until the running
@@ -14,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import shutil
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -27,16 +25,14 @@ import httpx
 import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from pydantic import SecretStr
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from panjereh.audit.records import AuditRecord
 from panjereh.config import Environment, Settings
-from panjereh.demo.seed import seed_demo
 from panjereh.domain.clock import utc_now
 from panjereh.exchange.keys import _b64url, public_bytes
 from panjereh.exchange.signatures import RequestSigner, ResponseVerifier, content_digest
-from panjereh.registry.credentials import derived_api_key
 from panjereh.simulator.population import Population
 from panjereh.storage.audit_repo import SqlAuditStore
 from panjereh.storage.engine import create_engine
@@ -45,18 +41,15 @@ from panjereh.storage.tables import (
     agencies,
     audit_records,
     grants,
-    metadata,
-    registry_state,
     services,
     signing_keys,
     systems,
 )
 from panjereh.web.app import PanjerehApp, create_app
-from tests.integration.conftest import small_government
+from tests.integration.seeded import PEPPER, demo_api_key, point_services_at
+from tests.integration.seeded import prepare_database as prepare_database
 from tests.support import free_port, serving
 
-PEPPER = "exchange-feature-tests-pepper-0123456789"
-SEED_URL = "http://seed.invalid"  # the services' base URL in the template; rewritten per test
 PERSON_ID = "civil-registry.person.v1"
 PERSON = f"/exchange/v1/services/{PERSON_ID}"
 GRANTED = "social-security/benefits"  # holds a grant on civil-registry.person.v1
@@ -329,57 +322,8 @@ async def capturing_provider() -> AsyncIterator[Provider]:
 # -- starting the platform -------------------------------------------------------------------
 
 
-async def _seeded_sqlite_template(empty: Path) -> Path:
-    """The demo government seeded once into a copy of the migrated empty template."""
-    seeded = empty.parent / "seeded.db"
-    if seeded.exists():
-        return seeded
-    work = empty.parent / "seeding.db"
-    shutil.copyfile(empty, work)
-    engine = create_engine(f"sqlite+aiosqlite:///{work}")
-    try:
-        await _seed(engine)
-        async with engine.connect() as conn:
-            await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        await engine.dispose()
-    work.rename(seeded)
-    return seeded
-
-
-async def _seed(engine: AsyncEngine) -> None:
-    await seed_demo(
-        engine,
-        pepper=PEPPER.encode(),
-        public_url=SEED_URL,
-        now=utc_now(),
-        document=small_government(SEED_URL),
-    )
-
-
-async def _empty_postgres(engine: AsyncEngine) -> None:
-    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
-    async with engine.begin() as conn:
-        await conn.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
-        await conn.execute(registry_state.insert().values(id=1, version=0, changed_at=utc_now()))
-
-
-async def prepare_database(database_url: str, sqlite_template: Path) -> None:
-    """Make the database at ``database_url`` hold the seeded demo government."""
-    if database_url.startswith("sqlite"):
-        target = Path(database_url.removeprefix("sqlite+aiosqlite:///"))
-        shutil.copyfile(await _seeded_sqlite_template(sqlite_template), target)
-        return
-    engine = create_engine(database_url)
-    try:
-        await _empty_postgres(engine)
-        await _seed(engine)
-    finally:
-        await engine.dispose()
-
-
 def demo_api_keys() -> dict[str, str]:
-    return {ref: derived_api_key(PEPPER.encode(), ref) for ref in (GRANTED, UNGRANTED)}
+    return {ref: demo_api_key(ref) for ref in (GRANTED, UNGRANTED)}
 
 
 @asynccontextmanager
@@ -396,14 +340,7 @@ async def running(database_url: str, data_dir: Path, **overrides: Any) -> AsyncI
     )
     engine = create_engine(database_url)
     try:
-        async with engine.begin() as conn:
-            await conn.execute(
-                update(services).values(
-                    endpoint_url=func.replace(
-                        services.c.endpoint_url, SEED_URL, settings.effective_public_url
-                    )
-                )
-            )
+        await point_services_at(engine, settings.effective_public_url)
         app = create_app(settings)
         async with serving(app, port) as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
             yield Platform(

@@ -25,6 +25,7 @@ from panjereh.storage.users_repo import create_user, open_session
 from panjereh.web.app import PanjerehApp, create_app
 from panjereh.web.operator.auth import SESSION_LIFETIME, Sessions
 from tests.integration.api.conftest import NOW, PERSONAS, government
+from tests.integration.seeded import Rows, once_per_backend
 
 PASSWORD = "a long enough password"
 BASE_URL = "http://panjereh.test"
@@ -143,22 +144,20 @@ def csrf_of(page: httpx.Response) -> str:
     return found.group(1)
 
 
-@pytest.fixture
-async def area(engine: AsyncEngine, dev_settings: Settings) -> AsyncIterator[OperatorArea]:
+_PREPARED: dict[str, tuple[Rows, tuple[str, dict[str, tuple[str, str]]]]] = {}
+
+
+async def _government_and_people(
+    engine: AsyncEngine, pepper: bytes
+) -> tuple[str, dict[str, tuple[str, str]]]:
+    """The operator government, an API key of the owner's system, and a user with a session
+    per persona: (the key's prefix, persona -> (session id, CSRF token))."""
     document = parse_document(operator_government(), allow_private=False)
     root = Principal("test:setup", Role.OPERATOR)
-    clock = FixedClock(NOW)
     sessions: dict[str, tuple[str, str]] = {}
     async with engine.begin() as conn:
         await import_document(conn, document, actor="test", reason="fixture", now=NOW)
-        ops = RegistryOps(
-            conn,
-            root,
-            now=NOW,
-            reason="fixture",
-            pepper=resolve_pepper(dev_settings),
-            allow_private=False,
-        )
+        ops = RegistryOps(conn, root, now=NOW, reason="fixture", pepper=pepper, allow_private=False)
         _key, record = await ops.issue_api_key(OWNER_SYSTEM, label="main")
         for name, (role, agency) in PERSONAS.items():
             user = await create_user(
@@ -173,10 +172,22 @@ async def area(engine: AsyncEngine, dev_settings: Settings) -> AsyncIterator[Ope
                 now=NOW,
             )
             sessions[name] = await open_session(conn, user, lifetime=SESSION_LIFETIME, now=NOW)
+    return record.prefix, sessions
+
+
+@pytest.fixture
+async def area(engine: AsyncEngine, dev_settings: Settings) -> AsyncIterator[OperatorArea]:
+    """The area over its government and personas, made once per backend and copied (the
+    owner's key, of which only the prefix is kept, hashed with the first test's pepper)."""
+    clock = FixedClock(NOW)
+    pepper = resolve_pepper(dev_settings)
+    prefix, sessions = await once_per_backend(
+        _PREPARED, engine, lambda: _government_and_people(engine, pepper)
+    )
     app = create_app(dev_settings, clock=clock)
     await app.runtime.start()
     transport = httpx.ASGITransport(app=app)
-    found = OperatorArea(app, engine, clock, transport, key_prefix=record.prefix)
+    found = OperatorArea(app, engine, clock, transport, key_prefix=prefix)
     cookie = found.sessions.session_cookie
     try:
         found.clients["nobody"] = httpx.AsyncClient(transport=transport, base_url=BASE_URL)

@@ -17,7 +17,7 @@ from panjereh.storage.audit_browse import (
     records_page,
 )
 from panjereh.storage.audit_repo import SqlAuditStore
-from tests.unit.audit.test_chain import RECORD
+from tests.support import RECORD
 
 T0 = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
 SERVICES = ("a.one.v1", "a.two.v1", "a.three.v1")

@@ -4,16 +4,12 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 from alembic import command
 from sqlalchemy import inspect
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from panjereh.audit.records import AuditRecord
@@ -22,7 +18,6 @@ from panjereh.storage.audit_outbox import SqlOutbox
 from panjereh.storage.audit_repo import SqlAuditStore
 from panjereh.storage.engine import StorageError, create_engine
 from panjereh.storage.migrate import alembic_config
-from tests.conftest import POSTGRES_ENV
 from tests.integration.storage.test_audit_verify import _record
 
 
@@ -134,33 +129,6 @@ async def test_two_workers_never_claim_the_same_shard_at_once(
         assert await mine.cursors() == {first[0]: first[1], second[0]: second[1]}
     finally:
         await other_engine.dispose()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """An empty database of each kind, for walking the migrations up and down."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
-        return
-    base = os.environ.get(POSTGRES_ENV)
-    if not base:
-        pytest.skip(f"{POSTGRES_ENV} is not set")
-    url = make_url(base)
-    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    name = f"panjereh_outbox_{uuid.uuid4().hex[:10]}"
-    conn = await asyncpg.connect(admin)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        conn = await asyncpg.connect(admin)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await conn.close()
 
 
 async def test_migration_0008_adds_the_cursor_table_and_its_downgrade_removes_it(

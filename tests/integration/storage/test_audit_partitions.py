@@ -5,19 +5,14 @@ real downgrade."""
 from __future__ import annotations
 
 import asyncio
-import os
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
-from alembic import command
 from sqlalchemy import select, text
-from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -26,12 +21,12 @@ from panjereh.config import Settings
 from panjereh.domain.clock import FixedClock
 from panjereh.storage.audit_repo import SqlAuditStore
 from panjereh.storage.engine import create_engine
-from panjereh.storage.migrate import alembic_config, script_head, upgrade
+from panjereh.storage.migrate import script_head, upgrade
 from panjereh.storage.partitions import ensure_partitions, list_partitions
 from panjereh.storage.tables import audit_records
 from panjereh.web.runtime import Runtime
-from tests.conftest import POSTGRES_ENV
 from tests.integration.storage.test_audit_verify import _record
+from tests.support import fresh_postgres, migrate
 
 
 async def _where(engine: AsyncEngine, exchange_id: str) -> str:
@@ -135,41 +130,15 @@ async def test_the_append_only_trigger_holds_on_every_live_partition(
         assert (await conn.execute(select(audit_records.c.status_code))).scalars().all() == [200]
 
 
-def _to(connection: Connection, revision: str, *, down: bool = False) -> None:
-    config = alembic_config()
-    config.attributes["connection"] = connection
-    (command.downgrade if down else command.upgrade)(config, revision)
-
-
-async def _migrate(engine: AsyncEngine, revision: str, *, down: bool = False) -> None:
-    async with engine.begin() as connection:
-        await connection.run_sync(_to, revision, down=down)
-
-
 @pytest.fixture
-async def scratch() -> AsyncIterator[AsyncEngine]:
+async def scratch(postgres_server_url: str) -> AsyncIterator[AsyncEngine]:
     """An empty PostgreSQL database of its own (migrations run from nothing)."""
-    base = os.environ.get(POSTGRES_ENV)
-    if not base:
-        pytest.skip(f"{POSTGRES_ENV} is not set")
-    url = make_url(base)
-    name = f"test_d_mig_{uuid.uuid4().hex[:8]}"
-    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    conn = await asyncpg.connect(admin)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    engine = create_engine(url.set(database=name).render_as_string(hide_password=False))
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
-        conn = await asyncpg.connect(admin)
+    async with fresh_postgres(postgres_server_url) as url:
+        engine = create_engine(url)
         try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            yield engine
         finally:
-            await conn.close()
+            await engine.dispose()
 
 
 async def _kind(engine: AsyncEngine) -> str:
@@ -201,7 +170,7 @@ async def _rows(engine: AsyncEngine) -> list[tuple[Any, ...]]:
 async def test_on_postgres_0010_moves_the_rows_into_partitions_and_downgrades_back(
     scratch: AsyncEngine,
 ) -> None:
-    await _migrate(scratch, "0009")
+    await migrate(scratch, "0009")
     store = SqlAuditStore(scratch)
     try:
         await store.append(
@@ -235,7 +204,7 @@ async def test_on_postgres_0010_moves_the_rows_into_partitions_and_downgrades_ba
     finally:
         await store.close()
     after = await _rows(scratch)
-    await _migrate(scratch, "0009", down=True)
+    await migrate(scratch, "0009", "downgrade")
     assert await _kind(scratch) == "r"
     assert await _rows(scratch) == after
     async with scratch.connect() as conn:
@@ -265,7 +234,7 @@ async def test_on_sqlite_0010_keeps_one_table_and_downgrades_to_no_archives(tmp_
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'm.db'}")
     try:
         await upgrade(engine)
-        await _migrate(engine, "0009", down=True)
+        await migrate(engine, "0009", "downgrade")
         async with engine.connect() as conn:
             tables = (
                 (await conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'table'")))

@@ -5,16 +5,12 @@ events written before it."""
 from __future__ import annotations
 
 import asyncio
-import uuid
+import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import asyncpg
 import pytest
-from alembic import command
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select, text
-from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -22,8 +18,10 @@ from panjereh.audit.events_chain import STREAM, EventChainVerifier
 from panjereh.domain.events import AuditEvent, EventOutcome
 from panjereh.storage.engine import create_engine
 from panjereh.storage.events_repo import ConnectionAuditSink, stored_events, stream_head
-from panjereh.storage.migrate import alembic_config, upgrade
+from panjereh.storage.migrate import upgrade
 from panjereh.storage.tables import registry_events
+from tests.integration.storage.tampering import tamper_events
+from tests.support import migrate
 
 T0 = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
 
@@ -49,17 +47,6 @@ async def findings(engine: AsyncEngine) -> list[tuple[str, int | None]]:
         found.extend(checker.feed(row))
     found.extend(checker.finish(await stream_head(engine)))
     return [(f.problem.value, f.seq) for f in found]
-
-
-async def tamper(engine: AsyncEngine, statement: str, **values: object) -> None:
-    """As only a database owner can: past the append-only triggers (migration 0009)."""
-    async with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            await conn.execute(text("SET LOCAL session_replication_role = replica"))
-        else:
-            for action in ("update", "delete"):
-                await conn.execute(text(f"DROP TRIGGER IF EXISTS registry_events_no_{action}"))
-        await conn.execute(text(statement), values)
 
 
 @pytest.fixture
@@ -111,59 +98,77 @@ async def test_an_event_that_is_rolled_back_leaves_no_gap(events: AsyncEngine) -
     assert await findings(events) == []
 
 
-async def test_an_altered_event_is_named(events: AsyncEngine) -> None:
-    await tamper(events, "UPDATE registry_events SET actor = 'cli:someone' WHERE seq = 3")
-    assert await findings(events) == [("event-broken-link", 3)]
+INSERT = "INSERT INTO registry_events (at, actor, action, object_type, object_id, reason, outcome"
 
 
-async def test_an_altered_before_value_is_named(events: AsyncEngine) -> None:
-    await tamper(events, "UPDATE registry_events SET reason = 'other' WHERE seq = 5")
-    assert await findings(events) == [("event-broken-link", 5)]
-
-
-async def test_a_deleted_event_is_named(events: AsyncEngine) -> None:
-    await tamper(events, "DELETE FROM registry_events WHERE seq = 4")
-    assert await findings(events) == [("event-missing", 4)]
-
-
-async def test_a_truncated_tail_is_named(events: AsyncEngine) -> None:
-    await tamper(events, "DELETE FROM registry_events WHERE seq >= 5")
-    assert await findings(events) == [("event-truncated", 5)]
-
-
-async def test_an_event_inserted_around_the_writer_is_named(events: AsyncEngine) -> None:
-    await tamper(
-        events,
-        "INSERT INTO registry_events (at, actor, action, object_type, object_id, reason, "
-        "outcome) VALUES (:at, 'cli:x', 'grant.approve', 'grant', 'a/b', 'r', 'succeeded')",
-        at=T0,
-    )
-    assert await findings(events) == [("event-unchained", None)]
-
-
-async def test_an_event_inserted_into_the_chain_is_named(events: AsyncEngine) -> None:
-    """A row given the next number and a made-up hash breaks the link and the head."""
-    await tamper(
-        events,
-        "INSERT INTO registry_events (at, actor, action, object_type, object_id, reason, "
-        "outcome, stream, seq, record_hash) VALUES (:at, 'cli:x', 'grant.approve', 'grant', "
-        "'a/b', 'r', 'succeeded', 'control-plane', 7, :h)",
-        at=T0,
-        h="ab" * 32,
-    )
-    assert await findings(events) == [("event-broken-link", 7), ("event-head", 7)]
-
-
-async def test_two_swapped_events_are_named(events: AsyncEngine) -> None:
-    await tamper(events, "UPDATE registry_events SET seq = -1 WHERE seq = 2")
-    await tamper(events, "UPDATE registry_events SET seq = 2 WHERE seq = 3")
-    await tamper(events, "UPDATE registry_events SET seq = 3 WHERE seq = -1")
-    assert await findings(events) == [
-        ("event-broken-link", 2),
-        ("event-reordered", 3),
-        ("event-broken-link", 3),
-        ("event-broken-link", 4),
-    ]
+@pytest.mark.parametrize(
+    ("statements", "values", "named"),
+    [
+        pytest.param(
+            ["UPDATE registry_events SET actor = 'cli:someone' WHERE seq = 3"],
+            {},
+            [("event-broken-link", 3)],
+            id="an-altered-event",
+        ),
+        pytest.param(
+            ["UPDATE registry_events SET reason = 'other' WHERE seq = 5"],
+            {},
+            [("event-broken-link", 5)],
+            id="an-altered-before-value",
+        ),
+        pytest.param(
+            ["DELETE FROM registry_events WHERE seq = 4"],
+            {},
+            [("event-missing", 4)],
+            id="a-deleted-event",
+        ),
+        pytest.param(
+            ["DELETE FROM registry_events WHERE seq >= 5"],
+            {},
+            [("event-truncated", 5)],
+            id="a-truncated-tail",
+        ),
+        pytest.param(
+            [f"{INSERT}) VALUES (:at, 'cli:x', 'grant.approve', 'grant', 'a/b', 'r', 'succeeded')"],
+            {"at": T0},
+            [("event-unchained", None)],
+            id="an-event-inserted-around-the-writer",
+        ),
+        pytest.param(  # the next number and a made-up hash break the link and the head
+            [
+                f"{INSERT}, stream, seq, record_hash) VALUES (:at, 'cli:x', 'grant.approve', "
+                "'grant', 'a/b', 'r', 'succeeded', 'control-plane', 7, :h)"
+            ],
+            {"at": T0, "h": "ab" * 32},
+            [("event-broken-link", 7), ("event-head", 7)],
+            id="an-event-inserted-into-the-chain",
+        ),
+        pytest.param(
+            [
+                "UPDATE registry_events SET seq = -1 WHERE seq = 2",
+                "UPDATE registry_events SET seq = 2 WHERE seq = 3",
+                "UPDATE registry_events SET seq = 3 WHERE seq = -1",
+            ],
+            {},
+            [
+                ("event-broken-link", 2),
+                ("event-reordered", 3),
+                ("event-broken-link", 3),
+                ("event-broken-link", 4),
+            ],
+            id="two-swapped-events",
+        ),
+    ],
+)
+async def test_a_changed_stream_is_named(
+    events: AsyncEngine,
+    statements: list[str],
+    values: dict[str, object],
+    named: list[tuple[str, int | None]],
+) -> None:
+    for statement in statements:
+        await tamper_events(events, statement, **values)
+    assert await findings(events) == named
 
 
 async def test_the_database_refuses_to_change_or_delete_events(events: AsyncEngine) -> None:
@@ -198,18 +203,44 @@ async def test_concurrent_writers_on_postgresql_number_events_one_after_another(
 
 # Migration 0009 ---------------------------------------------------------------------------
 
+INSERT_0008 = (
+    "INSERT INTO registry_events (at, actor, action, object_type, object_id, reason, before, "
+    "after, outcome) VALUES (:at, :ac, :a, :t, :o, :r, :b, :af, :out)"
+)
 
-async def _events_before_0009(engine: AsyncEngine) -> None:
-    def to(connection: Connection, revision: str) -> None:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
 
-    async with engine.begin() as connection:
-        await connection.run_sync(to, "0008")
+def _json_text(value: object) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def _as_text(engine: AsyncEngine, e: AuditEvent) -> dict[str, object]:
+    """An event's columns as SQL text would write them (SQLite: times as 0008 stored them)."""
+    at: object = e.at
+    if engine.dialect.name != "postgresql":
+        at = e.at.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+    return {
+        "at": at,
+        "ac": e.actor,
+        "a": e.action,
+        "t": e.object_type,
+        "o": e.object_id,
+        "r": e.reason,
+        "b": _json_text(e.before),
+        "af": _json_text(e.after),
+        "out": e.outcome.value,
+    }
+
+
+async def _events_before_0009(engine: AsyncEngine, *, as_text: bool = False) -> None:
+    """Three events as revision 0008 had them: the table had no chain columns yet
+    (``as_text``: written by plain SQL instead of through the table's column types)."""
+    await migrate(engine, "0008")
     async with engine.begin() as conn:
         for n in range(1, 4):
             e = event(n)
+            if as_text:
+                await conn.execute(text(INSERT_0008), _as_text(engine, e))
+                continue
             await conn.execute(
                 registry_events.insert().values(
                     at=e.at,
@@ -225,7 +256,11 @@ async def _events_before_0009(engine: AsyncEngine) -> None:
             )
 
 
-async def _check_migrated(engine: AsyncEngine) -> None:
+async def test_migration_0009_chains_the_events_written_before_it(
+    fresh_engine: AsyncEngine,
+) -> None:
+    engine = fresh_engine
+    await _events_before_0009(engine, as_text=engine.dialect.name == "sqlite")
     await upgrade(engine)
     assert await findings(engine) == []
     assert sorted((await ids(engine)).keys()) == [1, 2, 3]
@@ -238,97 +273,13 @@ async def _check_migrated(engine: AsyncEngine) -> None:
     assert await findings(engine) == []
 
 
-async def test_migration_0009_chains_the_events_written_before_it_on_sqlite(
-    tmp_path: Path,
-) -> None:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
-    try:
-        await _events_before_0009_raw(engine)
-        await _check_migrated(engine)
-    finally:
-        await engine.dispose()
-
-
-async def _events_before_0009_raw(engine: AsyncEngine) -> None:
-    """Rows as revision 0008 had them: the table had no chain columns yet."""
-
-    def to(connection: Connection, revision: str) -> None:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
-
-    async with engine.begin() as connection:
-        await connection.run_sync(to, "0008")
-    async with engine.begin() as conn:
-        for n in range(1, 4):
-            e = event(n)
-            await conn.execute(
-                text(
-                    "INSERT INTO registry_events (at, actor, action, object_type, object_id, "
-                    "reason, before, after, outcome) VALUES (:at, :ac, :a, :t, :o, :r, :b, "
-                    ":af, :out)"
-                ),
-                {
-                    "at": e.at
-                    if engine.dialect.name == "postgresql"
-                    else e.at.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds"),
-                    "ac": e.actor,
-                    "a": e.action,
-                    "t": e.object_type,
-                    "o": e.object_id,
-                    "r": e.reason,
-                    "b": _json_text(e.before),
-                    "af": _json_text(e.after),
-                    "out": e.outcome.value,
-                },
-            )
-
-
-def _json_text(value: object) -> str | None:
-    import json
-
-    return None if value is None else json.dumps(value, ensure_ascii=False)
-
-
-@pytest.mark.postgres
-async def test_migration_0009_chains_the_events_written_before_it_on_postgresql(
-    postgres_server_url: str,
-) -> None:
-    url = make_url(postgres_server_url)
-    name = f"panjereh_m0009_{uuid.uuid4().hex[:8]}"
-    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    conn = await asyncpg.connect(admin)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    engine = create_engine(url.set(database=name).render_as_string(hide_password=False))
-    try:
-        await _events_before_0009(engine)
-        await _check_migrated(engine)
-    finally:
-        await engine.dispose()
-        conn = await asyncpg.connect(admin)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await conn.close()
-
-
-def _alembic(connection: Connection, action: str, revision: str) -> None:
-    config = alembic_config()
-    config.attributes["connection"] = connection
-    getattr(command, action)(config, revision)
-
-
-async def _down_and_up(engine: AsyncEngine) -> None:
+async def test_migration_0009_downgrades_and_upgrades_again(fresh_engine: AsyncEngine) -> None:
     """0009 undone restores 0008's schema (no chain columns, no payload tables, no triggers);
     done again, it chains the events again."""
+    engine = fresh_engine
     await _events_before_0009(engine)
-    async with engine.begin() as connection:
-        await connection.run_sync(_alembic, "upgrade", "0009")
-    async with engine.begin() as connection:
-        await connection.run_sync(_alembic, "downgrade", "0008")
+    await migrate(engine, "0009")
+    await migrate(engine, "0008", "downgrade")
     async with engine.connect() as conn:
         tables = await conn.run_sync(lambda c: set(sa_inspect(c).get_table_names()))
         columns = await conn.run_sync(
@@ -339,39 +290,6 @@ async def _down_and_up(engine: AsyncEngine) -> None:
     assert {"stream", "seq", "record_hash"} & columns == set()
     async with engine.begin() as conn:  # no trigger left: 0008 allowed deleting events
         await conn.execute(text("DELETE FROM registry_events WHERE id = 1"))
-    async with engine.begin() as connection:
-        await connection.run_sync(_alembic, "upgrade", "0009")
+    await migrate(engine, "0009")
     assert sorted((await ids(engine)).keys()) == [1, 2]
     assert await findings(engine) == []
-
-
-async def test_migration_0009_downgrades_and_upgrades_again_on_sqlite(tmp_path: Path) -> None:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'down.db'}")
-    try:
-        await _down_and_up(engine)
-    finally:
-        await engine.dispose()
-
-
-@pytest.mark.postgres
-async def test_migration_0009_downgrades_and_upgrades_again_on_postgresql(
-    postgres_server_url: str,
-) -> None:
-    url = make_url(postgres_server_url)
-    name = f"panjereh_d0009_{uuid.uuid4().hex[:8]}"
-    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    conn = await asyncpg.connect(admin)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    engine = create_engine(url.set(database=name).render_as_string(hide_password=False))
-    try:
-        await _down_and_up(engine)
-    finally:
-        await engine.dispose()
-        conn = await asyncpg.connect(admin)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await conn.close()

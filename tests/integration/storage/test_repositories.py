@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from panjereh.audit.records import AuditRecord, Outcome
 from panjereh.demo.government import DEMO_CONSUMERS
-from panjereh.demo.seed import seed_demo
+from panjereh.demo.seed import DemoSeed, seed_demo
 from panjereh.domain.identifiers import LegalId
 from panjereh.registry.credentials import hash_api_key
 from panjereh.storage.audit_repo import SqlAuditStore
@@ -21,10 +21,25 @@ from panjereh.storage.engine import StorageError
 from panjereh.storage.registry_repo import load_snapshot, registry_version
 from panjereh.storage.tables import agencies, api_keys, grants, services, systems
 from panjereh.storage.users_repo import verify_password
+from tests.integration.seeded import Rows, once_per_backend
 
 PEPPER = b"a-test-pepper-of-enough-length"
 PERSON_SERVICE = "civil-registry.person.v1"
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+_SEEDED: dict[str, tuple[Rows, DemoSeed]] = {}
+
+
+@pytest.fixture
+async def demo(engine: AsyncEngine) -> DemoSeed:
+    """The whole demonstration government seeded for http://x.test (by `seed_demo` once on
+    each backend, then copied: a whole seeding takes 5-10 s)."""
+    return await once_per_backend(
+        _SEEDED,
+        engine,
+        lambda: seed_demo(engine, pepper=PEPPER, public_url="http://x.test", now=NOW),
+    )
 
 
 async def _counts(engine: AsyncEngine) -> dict[str, int]:
@@ -35,11 +50,11 @@ async def _counts(engine: AsyncEngine) -> dict[str, int]:
         }
 
 
-async def test_seeding_twice_adds_nothing_twice(engine: AsyncEngine) -> None:
-    first = await seed_demo(engine, pepper=PEPPER, public_url="http://127.0.0.1:8000", now=NOW)
+async def test_seeding_twice_adds_nothing_twice(engine: AsyncEngine, demo: DemoSeed) -> None:
+    first = demo
     counts = await _counts(engine)
     version = await registry_version(engine)
-    second = await seed_demo(engine, pepper=PEPPER, public_url="http://127.0.0.1:8000", now=NOW)
+    second = await seed_demo(engine, pepper=PEPPER, public_url="http://x.test", now=NOW)
     assert await _counts(engine) == counts
     assert await registry_version(engine) == version
     assert not second.result.changed
@@ -49,16 +64,18 @@ async def test_seeding_twice_adds_nothing_twice(engine: AsyncEngine) -> None:
     assert first.credentials == second.credentials  # the same demo keys every time
 
 
-async def test_the_seed_stores_only_hashes_of_keys(engine: AsyncEngine) -> None:
-    seeded = await seed_demo(engine, pepper=PEPPER, public_url="http://x.test", now=NOW)
+async def test_the_seed_stores_only_hashes_of_keys(engine: AsyncEngine, demo: DemoSeed) -> None:
+    seeded = demo
     async with engine.connect() as conn:
         stored = set((await conn.execute(select(api_keys.c.key_hash))).scalars())
     assert stored == {hash_api_key(PEPPER, c.api_key) for c in seeded.credentials}
     assert not any(c.api_key in value for c in seeded.credentials for value in stored)
 
 
-async def test_the_snapshot_holds_what_the_data_plane_needs(engine: AsyncEngine) -> None:
-    seeded = await seed_demo(engine, pepper=PEPPER, public_url="http://x.test", now=NOW)
+async def test_the_snapshot_holds_what_the_data_plane_needs(
+    engine: AsyncEngine, demo: DemoSeed
+) -> None:
+    seeded = demo
     snapshot = await load_snapshot(engine)
     assert snapshot.version == await registry_version(engine)
     service = snapshot.services[PERSON_SERVICE]
@@ -75,16 +92,18 @@ async def test_the_snapshot_holds_what_the_data_plane_needs(engine: AsyncEngine)
     assert not snapshot.has_grant(stranger.system_id, PERSON_SERVICE)
 
 
+@pytest.mark.usefixtures("demo")  # seeded for http://x.test
 async def test_reseeding_follows_a_new_public_url(engine: AsyncEngine) -> None:
-    await seed_demo(engine, pepper=PEPPER, public_url="http://old.test", now=NOW)
     again = await seed_demo(engine, pepper=PEPPER, public_url="http://new.test", now=NOW)
     snapshot = await load_snapshot(engine)
     assert snapshot.services[PERSON_SERVICE].endpoint_url.startswith("http://new.test/")
     assert set(again.result.updated) == {"service"}
 
 
-async def test_demo_users_can_sign_in_with_their_printed_passwords(engine: AsyncEngine) -> None:
-    seeded = await seed_demo(engine, pepper=PEPPER, public_url="http://x.test", now=NOW)
+async def test_demo_users_can_sign_in_with_their_printed_passwords(
+    engine: AsyncEngine, demo: DemoSeed
+) -> None:
+    seeded = demo
     async with engine.begin() as conn:
         for user in seeded.users:
             found = await verify_password(conn, user.username, user.password, NOW)

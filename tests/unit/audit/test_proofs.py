@@ -14,7 +14,7 @@ from panjereh.audit import merkle
 from panjereh.audit.chain import GENESIS, canonical_bytes, chain_hash
 from panjereh.audit.checkpoints import NO_PREVIOUS, Checkpoint
 from panjereh.audit.proofs import ProofError, bundle, check
-from tests.unit.audit.test_chain import RECORD
+from tests.support import RECORD
 
 PUBLIC, SECRET = nacl.bindings.crypto_sign_seed_keypair(bytes(range(32)))
 KEYS = {"k1": PUBLIC}

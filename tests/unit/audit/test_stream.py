@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import timedelta, timezone
 
 import orjson
 import pytest
 
 from panjereh.audit.chain import GENESIS, canonical_bytes, chain_hash
-from panjereh.audit.records import AuditRecord, Outcome
+from panjereh.audit.records import AuditRecord
 from panjereh.audit.stream import (
     FORMAT,
     BadMessage,
@@ -19,26 +19,10 @@ from panjereh.audit.stream import (
     decode,
     encode,
 )
+from tests import support
 
-RECORD = AuditRecord(
-    exchange_id="0190f3c2-1111-7000-8000-000000000001",
-    created_at=datetime(2026, 12, 2, 8, 30, 0, 120000, tzinfo=UTC),
-    consumer="social-security/benefits",
-    service_id="civil-registry.person.v1",
-    purpose="بررسی-مستمری",
-    subject_hash="ab" * 32,
-    outcome=Outcome.OK,
-    status_code=200,
-    error_type=None,
-    duration_ms=3.25,
-    request_hash="cd" * 32,
-    response_hash="ef" * 32,
-    request_id="3f1e2d4c-5b6a-4798-8a7b-6c5d4e3f2a1b",
-    auth_method="api-key",
-    replay_of=None,
-    cached=False,
-    provider_ms=1.5,
-)
+# The shared record with a Persian purpose: the message must carry it as UTF-8.
+RECORD = dataclasses.replace(support.RECORD, purpose="بررسی-مستمری")
 
 
 def chain(records: list[AuditRecord], shard: str = "w1") -> list[StreamRecord]:

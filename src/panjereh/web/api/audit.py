@@ -4,6 +4,7 @@ log against them later), browsing records and control-plane events, and one reco
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -11,24 +12,18 @@ from pydantic import Field
 
 from panjereh.domain.errors import InvalidValue
 from panjereh.registry.access import Conflict, Forbidden, NotFound, Principal
-from panjereh.storage.audit_browse import (
-    MAX_LIMIT,
-    EventQuery,
-    RecordCursor,
-    decode_event_cursor,
-    events_page,
-    record_row,
-    records_page,
-)
+from panjereh.storage.audit_browse import MAX_LIMIT, events_page, record_row, records_page
 from panjereh.storage.checkpoints_repo import CheckpointStore, NotYetCheckpointed, prove
 from panjereh.web.api.context import PARTIES, ApiContext, Body
 from panjereh.web.audit_view import (
-    check_period,
+    EventFilterText,
+    RecordFilterText,
     event_json,
     may_see_record,
     parse_instant,
+    read_event_filters,
+    read_record_filters,
     record_json,
-    record_query,
     subject_hashes,
 )
 
@@ -37,6 +32,7 @@ READERS_OF_RECORDS = {"x-access": "consumer-or-provider-agency-operator-or-audit
 OPERATOR_OR_AUDITOR = {"x-access": "operator-or-auditor"}
 
 Text = Annotated[str, Field(max_length=200)]
+RECORD_FILTERS = {f.name for f in fields(RecordFilterText)}
 
 
 class RecordFilters(Body):
@@ -87,20 +83,10 @@ def router(ctx: ApiContext) -> APIRouter:  # noqa: C901 - a flat list of small h
 
     async def browse(filters: RecordFilters, who: Principal, hashes: tuple[str, ...]) -> Any:
         snapshot = ctx.runtime.registry.current
-        query = record_query(
-            who,
-            snapshot,
-            service=filters.service,
-            system=filters.system,
-            consumer_agency=filters.consumer_agency,
-            provider_agency=filters.provider_agency,
-            agency=filters.agency,
-            outcome=filters.outcome,
-            since=parse_instant(filters.since, field="since", end=False),
-            until=parse_instant(filters.until, field="until", end=True),
-            hashes=hashes,
+        given = RecordFilterText(**filters.model_dump(include=RECORD_FILTERS))
+        query, cursor = read_record_filters(
+            who, snapshot, given, period=parse_instant, after=filters.after, hashes=hashes
         )
-        cursor = RecordCursor.decode(filters.after) if filters.after else None
         async with ctx.runtime.engine.connect() as conn:
             page = await records_page(conn, query, after=cursor, limit=filters.limit)
         return {"records": [record_json(r, snapshot) for r in page.rows], "next": page.next}
@@ -173,18 +159,15 @@ def router(ctx: ApiContext) -> APIRouter:  # noqa: C901 - a flat list of small h
         stored credential hashes in `before`/`after` are blanked out."""
         if not who.reads_everything:
             raise Forbidden("only operators and auditors read the control-plane events")
-        start = parse_instant(since, field="since", end=False)
-        end = parse_instant(until, field="until", end=True)
-        check_period(start, end)
-        query = EventQuery(
+        given = EventFilterText(
             actor=actor,
             action=action,
             object_type=object_type,
             object_id=object_id,
-            since=start,
-            until=end,
+            since=since,
+            until=until,
         )
-        cursor = decode_event_cursor(after) if after else None
+        query, cursor = read_event_filters(given, period=parse_instant, after=after)
         async with ctx.runtime.engine.connect() as conn:
             page = await events_page(conn, query, after=cursor, limit=limit)
         return {"events": [event_json(r) for r in page.rows], "next": page.next}

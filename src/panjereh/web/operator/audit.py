@@ -25,24 +25,17 @@ from panjereh.domain.errors import InvalidValue
 from panjereh.domain.text import persian_digits
 from panjereh.registry.access import Conflict, Forbidden, NotFound, Principal
 from panjereh.registry.snapshot import RegistrySnapshot
-from panjereh.storage.audit_browse import (
-    MAX_HASHES,
-    EventQuery,
-    Page,
-    RecordCursor,
-    decode_event_cursor,
-    events_page,
-    record_row,
-    records_page,
-)
+from panjereh.storage.audit_browse import MAX_HASHES, Page, events_page, record_row, records_page
 from panjereh.storage.checkpoints_repo import NotYetCheckpointed, prove
 from panjereh.web.audit_view import (
-    check_period,
+    EventFilterText,
+    RecordFilterText,
     consumer_agency_of,
+    days_in,
     may_see_record,
-    parse_day,
     provider_agency_of,
-    record_query,
+    read_event_filters,
+    read_record_filters,
     redact,
     subject_hashes,
     subject_ref,
@@ -100,6 +93,20 @@ class Filters:
         if values["side"] not in SIDES:
             values["side"] = "any"
         return cls(**values)
+
+    def given(self) -> RecordFilterText:
+        """The filters as the log reads them: the agency on the side chosen."""
+        agency, side = self.agency, self.side
+        return RecordFilterText(
+            service=self.service,
+            system=self.system,
+            consumer_agency=agency if side == "consumer" else "",
+            provider_agency=agency if side == "provider" else "",
+            agency=agency if side == "any" else "",
+            outcome=self.outcome,
+            since=self.since,
+            until=self.until,
+        )
 
     def pairs(self) -> list[tuple[str, str]]:
         return [
@@ -175,22 +182,15 @@ async def _list(
     """The page for ``filters``, or the reason the filters are refused (in the language)."""
     runtime = ctx.area.runtime
     lang = ctx.locale.lang
-    agency = filters.agency
     try:
-        query = record_query(
+        query, cursor = read_record_filters(
             ctx.viewer.principal,
             runtime.registry.current,
-            service=filters.service,
-            system=filters.system,
-            consumer_agency=agency if filters.side == "consumer" else "",
-            provider_agency=agency if filters.side == "provider" else "",
-            agency=agency if filters.side == "any" else "",
-            outcome=filters.outcome,
-            since=parse_day(filters.since, lang, field="since", end=False),
-            until=parse_day(filters.until, lang, field="until", end=True),
+            filters.given(),
+            period=days_in(lang),
+            after=after,
             hashes=hashes,
         )
-        cursor = RecordCursor.decode(after) if after else None
     except InvalidValue as exc:
         return None, exc.message(lang)
     async with runtime.engine.connect() as conn:
@@ -355,22 +355,12 @@ async def events(ctx: Context) -> Response:
     error = None
     page = None
     try:
-        since = parse_day(values["since"], lang, field="since", end=False)
-        until = parse_day(values["until"], lang, field="until", end=True)
-        check_period(since, until)
-        after = ctx.query("after", limit=200)
-        cursor = decode_event_cursor(after) if after else None
+        query, cursor = read_event_filters(
+            EventFilterText(**values), period=days_in(lang), after=ctx.query("after", limit=200)
+        )
     except InvalidValue as exc:
         error = exc.message(lang)
     else:
-        query = EventQuery(
-            actor=values["actor"],
-            action=values["action"],
-            object_type=values["object_type"],
-            object_id=values["object_id"],
-            since=since,
-            until=until,
-        )
         async with ctx.area.runtime.engine.connect() as conn:
             page = await events_page(conn, query, after=cursor, limit=PAGE_SIZE)
     next_url = None

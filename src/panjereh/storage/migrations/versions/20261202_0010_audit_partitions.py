@@ -60,7 +60,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("month", name=op.f("uq_audit_archives_month")),
     )
     if op.get_bind().dialect.name == "postgresql":
-        _partition()
+        _rebuild(partitioned=True)
         op.execute(
             "CREATE TRIGGER audit_archives_append_only BEFORE UPDATE OR DELETE ON "
             "audit_archives FOR EACH ROW EXECUTE FUNCTION panjereh_audit_append_only()"
@@ -107,8 +107,33 @@ def _constraints(bind: sa.Connection, table: str) -> list[tuple[str, str, list[s
     return [(str(name), str(kind), list(columns)) for name, kind, columns in rows]
 
 
-def _partition() -> None:
-    bind = op.get_bind()
+def _indexes(bind: sa.Connection) -> list[tuple[str, str]]:
+    """(name, definition) of ``audit_records``' indexes that are not a constraint's."""
+    rows = bind.execute(
+        sa.text(
+            "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.tablename = "
+            "'audit_records' AND i.schemaname = current_schema() AND NOT EXISTS (SELECT 1 "
+            "FROM pg_constraint c WHERE c.conname = i.indexname AND c.conrelid = "
+            "CAST('audit_records' AS regclass)) ORDER BY i.indexname"
+        )
+    ).all()
+    return [(str(name), str(definition)) for name, definition in rows]
+
+
+def _sequences(bind: sa.Connection) -> list[tuple[str, str]]:
+    """(column, sequence) of ``audit_records``' serial columns."""
+    rows = bind.execute(
+        sa.text(
+            "SELECT a.attname, pg_get_serial_sequence('audit_records', a.attname) "
+            "FROM pg_attribute a WHERE a.attrelid = CAST('audit_records' AS regclass) "
+            "AND a.attnum > 0 AND NOT a.attisdropped "
+            "AND pg_get_serial_sequence('audit_records', a.attname) IS NOT NULL"
+        )
+    ).all()
+    return [(str(column), str(sequence)) for column, sequence in rows]
+
+
+def _refuse_foreign_keys(bind: sa.Connection) -> None:
     referencing = (
         bind.execute(
             sa.text(
@@ -124,39 +149,29 @@ def _partition() -> None:
             "audit_records cannot be partitioned while foreign keys point at it "
             f"({', '.join(referencing)}): refer to exchange_id without a foreign key"
         )
-    constraints = _constraints(bind, "audit_records")
-    indexes = bind.execute(
-        sa.text(
-            "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.tablename = "
-            "'audit_records' AND i.schemaname = current_schema() AND NOT EXISTS (SELECT 1 "
-            "FROM pg_constraint c WHERE c.conname = i.indexname AND c.conrelid = "
-            "CAST('audit_records' AS regclass)) ORDER BY i.indexname"
-        )
-    ).all()
-    sequences = bind.execute(
-        sa.text(
-            "SELECT a.attname, pg_get_serial_sequence('audit_records', a.attname) "
-            "FROM pg_attribute a WHERE a.attrelid = CAST('audit_records' AS regclass) "
-            "AND a.attnum > 0 AND NOT a.attisdropped "
-            "AND pg_get_serial_sequence('audit_records', a.attname) IS NOT NULL"
-        )
-    ).all()
-    op.execute("DROP TRIGGER IF EXISTS audit_records_append_only ON audit_records")
-    op.execute(f"ALTER TABLE audit_records RENAME TO {OLD}")
-    for name, _, _ in constraints:
-        op.execute(f'ALTER TABLE {OLD} RENAME CONSTRAINT "{name}" TO "{name}_old"')
-    for name, _ in indexes:
-        op.execute(f'ALTER INDEX "{name}" RENAME TO "{name}_old"')
-    op.execute(
-        f"CREATE TABLE audit_records (LIKE {OLD} INCLUDING DEFAULTS INCLUDING STORAGE "
-        "INCLUDING COMMENTS) PARTITION BY RANGE (created_at)"
-    )
+
+
+def _keys_and_indexes(
+    constraints: list[tuple[str, str, list[str]]],
+    indexes: list[tuple[str, str]],
+    *,
+    partitioned: bool,
+) -> None:
+    """The set-aside table's keys and indexes made again on the new ``audit_records``: a
+    partitioned table's keys must hold ``created_at``, a plain table's keys go without it."""
     for name, kind, columns in constraints:
-        keyed = [*columns, "created_at"] if "created_at" not in columns else columns
+        if partitioned:
+            keyed = [*columns, "created_at"] if "created_at" not in columns else columns
+        else:
+            keyed = [c for c in columns if c != "created_at"] or columns
         what = "PRIMARY KEY" if kind == "p" else "UNIQUE"
         op.execute(f'ALTER TABLE audit_records ADD CONSTRAINT "{name}" {what} ({", ".join(keyed)})')
     for _, definition in indexes:
         op.execute(definition.replace(" ON ONLY ", " ON ", 1))
+
+
+def _partitions_wanted(bind: sa.Connection) -> None:
+    """A partition for every month the set-aside rows are of, and this and the coming ones."""
     months = bind.execute(
         sa.text(
             f"SELECT DISTINCT CAST(EXTRACT(YEAR FROM created_at AT TIME ZONE 'UTC') AS int), "  # noqa: S608 - constant name
@@ -171,10 +186,40 @@ def _partition() -> None:
         year, month = _next(year, month)
     for year, month in sorted(wanted):
         _create_partition(year, month)
-    op.execute(f"INSERT INTO audit_records SELECT * FROM {OLD}")  # noqa: S608 - constant names
+
+
+def _rebuild(*, partitioned: bool) -> None:
+    """``audit_records`` made again, partitioned by month (upgrade) or as one plain table
+    (downgrade), with the rows, keys, indexes, sequences and trigger it had.  Downgrading
+    keeps the rows of every live partition (detached or dropped months stay in their
+    archives; a table kept with ``--keep`` stays as it is)."""
+    bind = op.get_bind()
+    if partitioned:
+        _refuse_foreign_keys(bind)
+    constraints = _constraints(bind, "audit_records")
+    indexes = _indexes(bind)
+    sequences = _sequences(bind)
+    op.execute("DROP TRIGGER IF EXISTS audit_records_append_only ON audit_records")
+    op.execute(f"ALTER TABLE audit_records RENAME TO {OLD}")
+    for name, _, _ in constraints:
+        op.execute(f'ALTER TABLE {OLD} RENAME CONSTRAINT "{name}" TO "{name}_old"')
+    for name, _ in indexes:
+        op.execute(f'ALTER INDEX "{name}" RENAME TO "{name}_old"')
+    if partitioned:  # keys first (an empty parent), then the partitions the rows go to
+        op.execute(
+            f"CREATE TABLE audit_records (LIKE {OLD} INCLUDING DEFAULTS INCLUDING STORAGE "
+            "INCLUDING COMMENTS) PARTITION BY RANGE (created_at)"
+        )
+        _keys_and_indexes(constraints, indexes, partitioned=True)
+        _partitions_wanted(bind)
+        op.execute(f"INSERT INTO audit_records SELECT * FROM {OLD}")  # noqa: S608 - constant names
+    else:  # rows first, keys after (faster)
+        op.execute(f"CREATE TABLE audit_records (LIKE {OLD} INCLUDING DEFAULTS INCLUDING STORAGE)")
+        op.execute(f"INSERT INTO audit_records SELECT * FROM {OLD}")  # noqa: S608 - constant names
+        _keys_and_indexes(constraints, indexes, partitioned=False)
     for column, sequence in sequences:
         op.execute(f'ALTER SEQUENCE {sequence} OWNED BY audit_records."{column}"')
-    op.execute(f"DROP TABLE {OLD}")
+    op.execute(f"DROP TABLE {OLD}")  # the old partitions go with it
     op.execute(
         "CREATE TRIGGER audit_records_append_only BEFORE UPDATE OR DELETE ON audit_records "
         "FOR EACH ROW EXECUTE FUNCTION panjereh_audit_append_only()"
@@ -184,53 +229,9 @@ def _partition() -> None:
 def downgrade() -> None:
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
-        _unpartition()
+        _rebuild(partitioned=False)
         op.execute("DROP TRIGGER IF EXISTS audit_archives_append_only ON audit_archives")
     else:
         for action in ("update", "delete"):
             op.execute(f"DROP TRIGGER IF EXISTS audit_archives_no_{action}")
     op.drop_table("audit_archives")
-
-
-def _unpartition() -> None:
-    """Back to one plain table with the rows of every live partition (detached or dropped
-    months stay in their archives; a table kept with ``--keep`` stays as it is)."""
-    bind = op.get_bind()
-    constraints = _constraints(bind, "audit_records")
-    indexes = bind.execute(
-        sa.text(
-            "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.tablename = "
-            "'audit_records' AND i.schemaname = current_schema() AND NOT EXISTS (SELECT 1 "
-            "FROM pg_constraint c WHERE c.conname = i.indexname AND c.conrelid = "
-            "CAST('audit_records' AS regclass)) ORDER BY i.indexname"
-        )
-    ).all()
-    sequences = bind.execute(
-        sa.text(
-            "SELECT a.attname, pg_get_serial_sequence('audit_records', a.attname) "
-            "FROM pg_attribute a WHERE a.attrelid = CAST('audit_records' AS regclass) "
-            "AND a.attnum > 0 AND NOT a.attisdropped "
-            "AND pg_get_serial_sequence('audit_records', a.attname) IS NOT NULL"
-        )
-    ).all()
-    op.execute("DROP TRIGGER IF EXISTS audit_records_append_only ON audit_records")
-    op.execute(f"ALTER TABLE audit_records RENAME TO {OLD}")
-    for name, _, _ in constraints:
-        op.execute(f'ALTER TABLE {OLD} RENAME CONSTRAINT "{name}" TO "{name}_old"')
-    for name, _ in indexes:
-        op.execute(f'ALTER INDEX "{name}" RENAME TO "{name}_old"')
-    op.execute(f"CREATE TABLE audit_records (LIKE {OLD} INCLUDING DEFAULTS INCLUDING STORAGE)")
-    op.execute(f"INSERT INTO audit_records SELECT * FROM {OLD}")  # noqa: S608 - constant names
-    for name, kind, columns in constraints:
-        plain = [c for c in columns if c != "created_at"] or columns
-        what = "PRIMARY KEY" if kind == "p" else "UNIQUE"
-        op.execute(f'ALTER TABLE audit_records ADD CONSTRAINT "{name}" {what} ({", ".join(plain)})')
-    for _, definition in indexes:
-        op.execute(definition.replace(" ON ONLY ", " ON ", 1))
-    for column, sequence in sequences:
-        op.execute(f'ALTER SEQUENCE {sequence} OWNED BY audit_records."{column}"')
-    op.execute(f"DROP TABLE {OLD}")  # its partitions go with it
-    op.execute(
-        "CREATE TRIGGER audit_records_append_only BEFORE UPDATE OR DELETE ON audit_records "
-        "FOR EACH ROW EXECUTE FUNCTION panjereh_audit_append_only()"
-    )
