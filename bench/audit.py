@@ -65,6 +65,7 @@ from panjereh.audit.subjects import SubjectKeys
 from panjereh.audit.writer import AuditWriter
 from panjereh.config import Settings
 from panjereh.domain.ids import IdMaker
+from panjereh.exchange.keys import load_keys
 from panjereh.storage.audit_browse import RecordCursor, RecordQuery, records_page
 from panjereh.storage.audit_repo import COLUMNS, SqlAuditStore
 from panjereh.storage.audit_scan import verify_log
@@ -82,6 +83,7 @@ CITIZEN = "0084575948"  # a valid national code (checksum), the citizen of the d
 SEED = bytes(range(32))
 PUBLIC, SECRET = nacl.bindings.crypto_sign_seed_keypair(SEED)
 KEY_ID = "bench-audit-2026-12"
+SERVE_KEYS = ROOT / "var" / "bench" / "audit-serve-keys"  # the served exchange's keys, kept
 SERVICES = [
     ("civil-registry.person.v1", "social-security/benefits", "benefit-eligibility"),
     ("tax.income.v2", "banking/central-bank", "credit-check"),
@@ -92,7 +94,14 @@ SERVICES = [
 
 
 def _public_key(key_id: str) -> bytes | None:
-    return PUBLIC if key_id == KEY_ID else None
+    """The bench's checkpoint key, and those of the exchange the citizen part serves: it signs
+    a checkpoint over its sign-in events when it stops, and the next run verifies it."""
+    if key_id == KEY_ID:
+        return PUBLIC
+    if not SERVE_KEYS.is_dir():
+        return None
+    found = load_keys(SERVE_KEYS, datetime.now(UTC)).public_key(key_id)
+    return found.public_bytes_raw() if found is not None else None
 
 
 def _sign(body: bytes) -> bytes:
@@ -719,6 +728,7 @@ def _citizen_http(url: str, requests: int, data_dir: Path) -> dict[str, Any]:
         "PANJEREH_ENV": "development",
         "PANJEREH_DATABASE_URL": url,
         "PANJEREH_DATA_DIR": str(data_dir),
+        "PANJEREH_KEYS_DIR": str(SERVE_KEYS),
         "PANJEREH_API_KEY_PEPPER": PEPPER,
         "PANJEREH_HOST": "127.0.0.1",
         "PANJEREH_PORT": str(port),
