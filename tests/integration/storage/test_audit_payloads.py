@@ -3,6 +3,7 @@ the records' transaction, never in clear, and only for the records that keep the
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,10 +12,11 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from panjereh.audit.payloads import KeptPayloads, PayloadError, PayloadKeys, PayloadKind
-from panjereh.audit.records import AuditRecord, Outcome
+from panjereh.audit.records import AuditRecord
 from panjereh.audit.writer import AuditUnavailable, AuditWriter
 from panjereh.storage.audit_repo import SqlAuditStore
 from panjereh.storage.tables import audit_payloads, audit_records
+from tests.support import RECORD
 
 T0 = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 KEY = bytes(range(32))
@@ -23,19 +25,10 @@ RESPONSE = '{"first_name":"مریم","national_code":"0012345679"}'.encode()
 
 
 def record(n: int) -> AuditRecord:
-    return AuditRecord(
+    return dataclasses.replace(
+        RECORD,
         exchange_id=f"0190f3c2-3333-7000-8000-{n:012d}",
         created_at=T0 + timedelta(seconds=n),
-        consumer="social-security/benefits",
-        service_id="civil-registry.person.v1",
-        purpose="benefit-eligibility",
-        subject_hash="ab" * 32,
-        outcome=Outcome.OK,
-        status_code=200,
-        error_type=None,
-        duration_ms=1.5,
-        request_hash="cd" * 32,
-        response_hash="ef" * 32,
     )
 
 

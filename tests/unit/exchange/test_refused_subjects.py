@@ -11,25 +11,12 @@ import pytest
 
 from panjereh.audit.records import AuditRecord, Outcome
 from panjereh.audit.subjects import SubjectKeys
-from panjereh.audit.writer import AuditWriter
-from panjereh.domain.clock import FixedClock
-from panjereh.exchange.cache import MemoryCache
-from panjereh.exchange.callers import Authenticator
-from panjereh.exchange.idempotency import MemoryIdempotencyStore
-from panjereh.exchange.inquiry import InquiryHandler, InquiryRequest
-from panjereh.exchange.keys import load_keys
-from panjereh.exchange.limits import MemoryLimiter
-from panjereh.exchange.provider import ProviderGateway
-from panjereh.exchange.resilience import AdmissionControl
-from panjereh.registry.snapshot import SnapshotHolder
+from panjereh.exchange.inquiry import InquiryRequest
 from tests.unit.exchange.test_request_validation import (
     KEY,
-    NOW,
     PEPPER,
     SERVICE_ID,
-    AnsweringTransport,
-    MemoryStore,
-    _snapshot,
+    handler_with,
 )
 
 CODE = "3066557359"
@@ -39,27 +26,7 @@ SUBJECTS = SubjectKeys.from_pepper(PEPPER)
 async def _record(
     keys_dir: Path, body: bytes, *, service: str = SERVICE_ID, **headers: str
 ) -> AuditRecord:
-    clock = FixedClock(NOW)
-    registry = SnapshotHolder(_snapshot())
-    keys = load_keys(keys_dir, NOW)
-    store = MemoryStore()
-    audit = AuditWriter(store)
-    audit.start()
-    handler = InquiryHandler(
-        registry=registry,
-        authenticator=Authenticator(registry=registry, pepper=PEPPER, clock=clock),
-        gateway=ProviderGateway(
-            transport=AnsweringTransport(), keys=lambda: keys, default_timeout=1, concurrency=8
-        ),
-        audit=audit,
-        limiter=MemoryLimiter(clock=clock),
-        idempotency=MemoryIdempotencyStore(),
-        cache=MemoryCache(),
-        admission=AdmissionControl(64),
-        keys=lambda: keys,
-        subjects=SUBJECTS,
-        clock=clock,
-    )
+    handler, audit, store = handler_with(keys_dir)
     sent = {"host": "exchange.test", "authorization": f"ApiKey {KEY}", **headers}
     try:
         path = f"/exchange/v1/services/{service}"

@@ -114,7 +114,9 @@ def keys_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("keys")
 
 
-async def _ask(keys_dir: Path, bodies: list[bytes]) -> tuple[list[InquiryReply], MemoryStore]:
+def handler_with(keys_dir: Path) -> tuple[InquiryHandler, AuditWriter, MemoryStore]:
+    """An inquiry handler over the one-service snapshot, its audit writer (started) and the
+    records' store; the caller stops the writer."""
     clock = FixedClock(NOW)
     registry = SnapshotHolder(_snapshot())
     keys = load_keys(keys_dir, NOW)
@@ -136,6 +138,11 @@ async def _ask(keys_dir: Path, bodies: list[bytes]) -> tuple[list[InquiryReply],
         subjects=SubjectKeys.from_pepper(PEPPER),
         clock=clock,
     )
+    return handler, audit, store
+
+
+async def _ask(keys_dir: Path, bodies: list[bytes]) -> tuple[list[InquiryReply], MemoryStore]:
+    handler, audit, store = handler_with(keys_dir)
     headers = {
         "host": "exchange.test",
         "authorization": f"ApiKey {KEY}",
