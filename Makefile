@@ -46,6 +46,10 @@ lint: $(VENV)/.installed-test ## ruff, mypy --strict and the import-linter contr
 test: lint ## Lint, then the whole test suite (PostgreSQL tests need PANJEREH_TEST_POSTGRES_URL)
 	$(BIN)/pytest
 
+.PHONY: screenshots
+screenshots: $(VENV)/.installed-test ## Retake docs/screenshots/ with the browser tests (needs Debian's chromium)
+	PANJEREH_SCREENSHOTS=docs/screenshots PANJEREH_TEST_BROWSER=required $(BIN)/pytest tests/browser -q
+
 .PHONY: bench
 bench: $(VENV)/.installed-test ## Benchmarks under bench/ (results in bench/results/)
 	$(BIN)/python bench/run.py

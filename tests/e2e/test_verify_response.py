@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from panjereh.simulator.population import Population
-from tests.e2e.conftest import run_panjereh
+from tests.served import run_panjereh
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 
 from panjereh.simulator.population import Population
-from tests.e2e.conftest import run_panjereh
+from tests.served import run_panjereh
 
 
 def test_an_inquiry_walks_the_whole_path_over_a_socket(

@@ -26,8 +26,8 @@ from panjereh.domain.clock import utc_now
 from panjereh.interchange.registry_document import RegistryDocument
 from panjereh.simulator.population import Population
 from panjereh.storage.registry_repo import load_snapshot
-from tests.e2e.conftest import run_panjereh
 from tests.integration.seeded import small_government
+from tests.served import run_panjereh
 from tests.support import free_port
 
 PEPPER = "a-shared-pepper-for-both-workers"

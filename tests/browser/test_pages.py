@@ -1,0 +1,70 @@
+"""The pages that exist today, looked at in Chromium in Persian and English, desktop and phone."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page
+
+from tests.browser.conftest import Site
+from tests.browser.pages import (
+    TooWide,
+    check_page,
+    make_inquiry,
+    open_page,
+    sign_in_citizen,
+    sign_in_operator,
+)
+
+LANGS = pytest.mark.parametrize(("prefix", "lang"), [("", "fa"), ("/en", "en")])
+CITIZEN = "3066557359"  # in the synthetic population (README)
+
+
+@LANGS
+def test_the_portal_home_reads_well(
+    page: Page, site: Site, viewport: str, prefix: str, lang: str, request: pytest.FixtureRequest
+) -> None:
+    if viewport == "phone":  # strict: when it passes, whoever fixed it removes this
+        reason = "issue 13: the home page lists every inquiry in a table wider than a phone"
+        request.applymarker(pytest.mark.xfail(strict=True, raises=TooWide, reason=reason))
+    assert open_page(page, f"{site.url}{prefix}/").status == 200
+    check_page(page, site, f"portal-home-{lang}", lang=lang, viewport=viewport)
+
+
+@LANGS
+def test_the_operator_sign_in_reads_well(
+    page: Page, site: Site, viewport: str, prefix: str, lang: str
+) -> None:
+    assert open_page(page, f"{site.url}{prefix}/operator/sign-in").status == 200
+    check_page(page, site, f"operator-sign-in-{lang}", lang=lang, viewport=viewport)
+
+
+@LANGS
+def test_the_operator_dashboard_reads_well(
+    page: Page, site: Site, viewport: str, prefix: str, lang: str
+) -> None:
+    sign_in_operator(page, site, "operator", prefix=prefix)
+    assert open_page(page, f"{site.url}{prefix}/operator/").status == 200
+    check_page(page, site, f"operator-dashboard-{lang}", lang=lang, viewport=viewport)
+
+
+@LANGS
+def test_the_audit_log_reads_well(
+    page: Page, site: Site, viewport: str, prefix: str, lang: str
+) -> None:
+    make_inquiry(site, CITIZEN)
+    sign_in_operator(page, site, "auditor", prefix=prefix)
+    assert open_page(page, f"{site.url}{prefix}/operator/audit").status == 200
+    check_page(page, site, f"operator-audit-{lang}", lang=lang, viewport=viewport)
+
+
+@LANGS
+def test_the_citizen_sees_who_looked_at_their_data(
+    page: Page, site: Site, viewport: str, prefix: str, lang: str
+) -> None:
+    make_inquiry(site, CITIZEN)
+    sign_in_citizen(page, site, CITIZEN, prefix=prefix)
+    assert open_page(page, f"{site.url}{prefix}/me/inquiries").status == 200
+    assert (
+        page.locator("main").get_by_text("civil-registry").count() or page.locator("table").count()
+    )
+    check_page(page, site, f"citizen-inquiries-{lang}", lang=lang, viewport=viewport)
