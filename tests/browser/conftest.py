@@ -1,10 +1,13 @@
 """Browser tests: Debian's Chromium driven by Playwright against one served app per session.
 
-The app is what `make run` serves (migrated, the demo seeded, `panjereh serve` on a free port),
-started once; every test opens its own browser context (cookies of its own) at a desktop or a
-phone's width.  Chromium is the Debian package (`.ci/run` installs it), never a browser
-downloaded by Playwright.  Screenshots go to ``PANJEREH_SCREENSHOTS`` when set (`make
-screenshots` sets it to docs/screenshots), else to the test's temporary folder.
+The tests use Playwright's async API on the session's event loop (``loop_scope="session"``):
+its sync API leaves an event loop running in the thread, which breaks every asyncio test
+that runs after it in the same process.  The app is what `make run` serves (migrated, the
+demo seeded, `panjereh serve` on a free port), started once; every test opens its own browser
+context (cookies of its own) at a desktop's or a phone's width.  Chromium is the Debian
+package (`.ci/run` installs it), never a browser downloaded by Playwright.  Screenshots go to
+``PANJEREH_SCREENSHOTS`` when set (`make screenshots` sets it to docs/screenshots), else to
+the test's temporary folder.
 """
 
 from __future__ import annotations
@@ -12,12 +15,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, sync_playwright
+import pytest_asyncio
+from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, async_playwright
 
 from tests.served import demo_environment, run_panjereh, serving
 
@@ -63,19 +67,19 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         )
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def browser() -> AsyncIterator[Browser]:
     chromium = shutil.which("chromium")
     if chromium is None:
         if os.environ.get("PANJEREH_TEST_BROWSER") == "required":
             pytest.fail("chromium is not installed (.ci/run installs Debian's package)")
         pytest.skip("chromium is not installed: apt-get install -y chromium")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
             yield launched
         finally:
-            launched.close()
+            await launched.close()
 
 
 @pytest.fixture(params=["desktop", "phone"])
@@ -83,18 +87,17 @@ def viewport(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-@pytest.fixture
-def context(browser: Browser, viewport: str) -> Iterator[BrowserContext]:
+@pytest_asyncio.fixture(loop_scope="session")
+async def context(browser: Browser, viewport: str) -> AsyncIterator[BrowserContext]:
     size = DESKTOP if viewport == "desktop" else PHONE
-    made = browser.new_context(
-        viewport=size, is_mobile=viewport == "phone", has_touch=viewport == "phone"
-    )
+    phone = viewport == "phone"
+    made = await browser.new_context(viewport=size, is_mobile=phone, has_touch=phone)
     try:
         yield made
     finally:
-        made.close()
+        await made.close()
 
 
-@pytest.fixture
-def page(context: BrowserContext) -> Page:
-    return context.new_page()
+@pytest_asyncio.fixture(loop_scope="session")
+async def page(context: BrowserContext) -> Page:
+    return await context.new_page()

@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page, Response
+from axe_playwright_python.async_playwright import Axe
+from playwright.async_api import Page, Response
 
 from tests.browser.conftest import Site
 
@@ -27,34 +27,38 @@ class TooWide(AssertionError):
 _AXE = Axe()
 
 
-def open_page(page: Page, url: str) -> Response:
-    answer = page.goto(url, wait_until="networkidle")
+async def open_page(page: Page, url: str) -> Response:
+    answer = await page.goto(url, wait_until="networkidle")
     assert answer is not None, url
     return answer
 
 
-def check_page(page: Page, site: Site, name: str, *, lang: str, viewport: str) -> None:
+async def check_page(page: Page, site: Site, name: str, *, lang: str, viewport: str) -> None:
     """The checks of the module docstring on the page ``page`` shows now."""
-    assert page.evaluate("document.documentElement.lang") == lang
-    direction = page.evaluate("getComputedStyle(document.body).direction")
+    assert await page.evaluate("document.documentElement.lang") == lang
+    direction = await page.evaluate("getComputedStyle(document.body).direction")
     assert direction == ("rtl" if lang == "fa" else "ltr")
-    page.evaluate("document.fonts.ready.then(() => true)")
-    assert page.evaluate("document.fonts.check('16px Vazirmatn', 'سلام')"), "Vazirmatn not loaded"
-    assert _used_fonts(page) <= {"Vazirmatn"}, _used_fonts(page)
-    overflow = page.evaluate(
+    await page.evaluate("document.fonts.ready.then(() => true)")
+    assert await page.evaluate("document.fonts.check('16px Vazirmatn', 'سلام')"), (
+        "Vazirmatn not loaded"
+    )
+    assert await _used_fonts(page) <= {"Vazirmatn"}, await _used_fonts(page)
+    overflow = await page.evaluate(
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
     if overflow > 0:
-        raise TooWide(f"{name}: {overflow}px wider than the {viewport} window: {_wide(page)}")
-    violations = [v for v in _AXE.run(page).response["violations"] if v["impact"] in SERIOUS]
+        raise TooWide(f"{name}: {overflow}px wider than the {viewport} window: {await _wide(page)}")
+    violations = [
+        v for v in (await _AXE.run(page)).response["violations"] if v["impact"] in SERIOUS
+    ]
     assert not violations, _describe(violations)
     suffix = "" if viewport == "desktop" else f"-{viewport}"
-    page.screenshot(path=site.screenshots / f"{name}{suffix}.png", full_page=True)
+    await page.screenshot(path=site.screenshots / f"{name}{suffix}.png", full_page=True)
 
 
-def _wide(page: Page) -> list[str]:
+async def _wide(page: Page) -> list[str]:
     """The elements that stick out of the window (what to fix)."""
-    found: list[str] = page.evaluate(
+    found: list[str] = await page.evaluate(
         """(() => {
           const width = document.documentElement.clientWidth, out = [];
           for (const e of document.querySelectorAll('body *')) {
@@ -69,8 +73,8 @@ def _wide(page: Page) -> list[str]:
     return found
 
 
-def _used_fonts(page: Page) -> set[str]:
-    families: list[str] = page.evaluate(
+async def _used_fonts(page: Page) -> set[str]:
+    families: list[str] = await page.evaluate(
         """[...document.querySelectorAll('body *')]
              .filter(e => e.childNodes.length && [...e.childNodes].some(
                  n => n.nodeType === 3 && n.textContent.trim()))
@@ -86,32 +90,32 @@ def _describe(violations: list[dict[str, Any]]) -> str:
     )
 
 
-def sign_in_operator(page: Page, site: Site, username: str, *, prefix: str = "") -> None:
-    open_page(page, f"{site.url}{prefix}/operator/sign-in")
-    page.fill("#username", username)
-    page.fill("#password", site.passwords[username])
-    with page.expect_navigation():
-        page.click("button[type=submit]")
+async def sign_in_operator(page: Page, site: Site, username: str, *, prefix: str = "") -> None:
+    await open_page(page, f"{site.url}{prefix}/operator/sign-in")
+    await page.fill("#username", username)
+    await page.fill("#password", site.passwords[username])
+    async with page.expect_navigation():
+        await page.click("button[type=submit]")
     assert "/sign-in" not in page.url, page.url
 
 
-def sign_in_citizen(page: Page, site: Site, national_code: str, *, prefix: str = "") -> None:
+async def sign_in_citizen(page: Page, site: Site, national_code: str, *, prefix: str = "") -> None:
     """The development sign-in (`/dev/sign-in`), as a citizen would use it today."""
-    open_page(page, f"{site.url}{prefix}/dev/sign-in")
-    page.fill("#national_code", national_code)
-    with page.expect_navigation():
-        page.click("button[type=submit]")
+    await open_page(page, f"{site.url}{prefix}/dev/sign-in")
+    await page.fill("#national_code", national_code)
+    async with page.expect_navigation():
+        await page.click("button[type=submit]")
 
 
-def make_inquiry(site: Site, national_code: str) -> None:
+async def make_inquiry(site: Site, national_code: str) -> None:
     """One inquiry by the demo's benefits system, so the citizen has something to see."""
-    answer = httpx.post(
-        f"{site.url}/exchange/v1/services/civil-registry.person.v1",
-        headers={
-            "Authorization": f"ApiKey {site.api_keys['social-security/benefits']}",
-            "X-Purpose": "benefit-eligibility",
-        },
-        json={"national_code": national_code},
-        timeout=10,
-    )
+    async with httpx.AsyncClient(timeout=10) as client:
+        answer = await client.post(
+            f"{site.url}/exchange/v1/services/civil-registry.person.v1",
+            headers={
+                "Authorization": f"ApiKey {site.api_keys['social-security/benefits']}",
+                "X-Purpose": "benefit-eligibility",
+            },
+            json={"national_code": national_code},
+        )
     assert answer.status_code == 200, answer.text
