@@ -7,6 +7,12 @@ https, and lives 8 hours.  Each session has its own CSRF token, sent back in eve
 Before sign-in there is no session, so the sign-in form is protected by a signed double-submit
 token: the same value in a short-lived cookie and in a hidden field, HMAC-signed with a key
 derived from the installation's pepper (so a value planted from elsewhere does not verify).
+
+Every attempt goes through the platform's sign-in throttle (`panjereh.domain.throttle`), keyed
+by the account name as typed and the client's address: a locked key is refused before the
+password is looked at; a wrong password counts on both; a right one forgets the account's
+failures (never the address's: an attacker holding one account must not wipe the count of the
+address they guess other accounts from).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -21,6 +28,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from panjereh.domain.events import AuditEvent, EventOutcome
+from panjereh.domain.throttle import ThrottleKey, Verdict, account_key
 from panjereh.registry.access import Principal
 from panjereh.storage.events_repo import ConnectionAuditSink
 from panjereh.storage.users_repo import (
@@ -39,6 +47,29 @@ SIGN_IN_TOKEN_AGE = timedelta(hours=1)
 SIGN_IN_TOKEN_REUSE = timedelta(minutes=30)  # an older token is replaced when the form is shown
 MAX_USERNAME = 120
 MAX_PASSWORD = 1024  # argon2 hashes anything, but nobody types more
+SIGN_IN_REASON = "operator area sign-in"
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    session_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    """A wrong user name or password; ``verdict`` says whether the keys are now locked."""
+
+    verdict: Verdict
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """The throttle refused the attempt before the password was looked at."""
+
+    verdict: Verdict
+
+
+SignInOutcome = SignedIn | Failed | Refused
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,21 +112,39 @@ class Sessions:
             names = await queries.agency_name(conn, user.agency) if user.agency else None
         return Viewer(user, csrf, *(names or (None, None)))
 
-    async def sign_in(self, username: str, password: str, *, replacing: str) -> str | None:
-        """A new session id, or None; the attempt becomes a registry event either way."""
+    async def sign_in(
+        self,
+        username: str,
+        password: str,
+        *,
+        replacing: str,
+        address: Sequence[ThrottleKey] = (),
+    ) -> SignInOutcome:
+        """Sign in with a password, throttled by the account and the ``address`` keys; every
+        password checked becomes a registry event."""
         now = self.runtime.clock.now()
         username = username.strip()[:MAX_USERNAME]
+        account = account_key(username)
+        keys = [account, *address]
+        throttle = self.runtime.throttle
+        verdict = await throttle.check(keys, now, SIGN_IN_REASON)
+        if not verdict.allowed:
+            return Refused(verdict)
         async with self.runtime.engine.begin() as conn:
             user = None
             if username and password and len(password) <= MAX_PASSWORD:
                 user = await verify_password(conn, username, password, now)
             await ConnectionAuditSink(conn).emit(_sign_in_event(now, username, user))
-            if user is None:
-                return None
-            if replacing:  # never carry a session id over a sign-in
-                await close_session(conn, replacing)
-            session_id, _csrf = await open_session(conn, user, lifetime=SESSION_LIFETIME, now=now)
-        return session_id
+            if user is not None:
+                if replacing:  # never carry a session id over a sign-in
+                    await close_session(conn, replacing)
+                session_id, _csrf = await open_session(
+                    conn, user, lifetime=SESSION_LIFETIME, now=now
+                )
+        if user is None:
+            return Failed(await throttle.fail(keys, now, SIGN_IN_REASON))
+        await throttle.succeed([account])
+        return SignedIn(session_id)
 
     async def sign_out(self, request: Request) -> None:
         """End the session; a session that was open becomes a registry event."""

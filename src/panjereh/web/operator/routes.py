@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from starlette.routing import BaseRoute
 
 from panjereh.registry.model import Status
-from panjereh.web.operator import actions, audit, cases, sign_in, views
+from panjereh.web.operator import actions, audit, cases, lockouts, sign_in, views
 from panjereh.web.operator.area import Area, Handler
 from panjereh.web.operator.i18n import LOCALES, OperatorLocale
 from panjereh.web.policy import Access, route
@@ -68,6 +68,8 @@ def _routes(area: Area, locale: OperatorLocale) -> list[BaseRoute]:
         page("/audit/records/{exchange_id}", audit.record),
         page("/audit/records/{exchange_id}/proof.json", audit.proof_file),
         page("/audit/events", audit.events),
+        page("/lockouts", lockouts.lockouts),
+        page("/lockouts/lift", lockouts.lift, *_OP),
         page(CATCH_ALL, views.not_found),  # last: every other path of the area
     ]
 

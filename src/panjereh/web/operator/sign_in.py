@@ -2,7 +2,8 @@
 
 A failed sign-in shows one message whether the user name is unknown, the password wrong or the
 account suspended (`users_repo.verify_password` takes the same time in each case), so the page
-tells nobody which user names exist.
+tells nobody which user names exist.  The throttle's refusal (429 with ``Retry-After``) says
+only when to try again, and unknown user names are counted and locked like known ones.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from panjereh.web.operator.area import Area, Endpoint
-from panjereh.web.operator.auth import MAX_PASSWORD, MAX_USERNAME
+from panjereh.web.operator.auth import MAX_PASSWORD, MAX_USERNAME, Failed, Refused
 from panjereh.web.operator.forms import FormTooLarge, field, read_form, safe_local_path, same_token
 from panjereh.web.operator.i18n import OperatorLocale
 from panjereh.web.operator.pages import redirect
+from panjereh.web.sign_in_throttle import address_keys, too_many, wait_text
 
 
 def _page(
@@ -26,6 +28,7 @@ def _page(
     error: str | None = None,
     username: str = "",
     status: int = 200,
+    wait: str | None = None,
 ) -> Response:
     token = area.sessions.sign_in_token(request)
     response = area.pages.render(
@@ -38,6 +41,7 @@ def _page(
         next_path=next_path or "",
         error=error,
         username=username,
+        wait=wait,
         other_url=locale.switch(locale.url("/sign-in")),
     )
     area.sessions.give_sign_in_token(response, token)
@@ -66,22 +70,26 @@ def submit(area: Area, locale: OperatorLocale) -> Endpoint:
                 area, request, locale, next_path=next_path, error="sign_in_expired", status=403
             )
         username = field(data, "username", limit=MAX_USERNAME)
-        session_id = await area.sessions.sign_in(
+        outcome = await area.sessions.sign_in(
             username,
             field(data, "password", limit=MAX_PASSWORD),
             replacing=request.cookies.get(area.sessions.session_cookie, ""),
+            address=address_keys(area.runtime, request),
         )
-        if session_id is None:
-            return _page(
+        if isinstance(outcome, Failed | Refused):
+            verdict = outcome.verdict
+            page = _page(
                 area,
                 request,
                 locale,
                 next_path=next_path,
-                error="sign_in_failed",
+                error="sign_in_failed" if isinstance(outcome, Failed) else None,
                 username=username,
+                wait=None if verdict.allowed else wait_text(verdict, locale.lang),
             )
+            return page if verdict.allowed else too_many(page, verdict)
         response = redirect(next_path or locale.url("/"))
-        area.sessions.start_session(response, session_id)
+        area.sessions.start_session(response, outcome.session_id)
         return response
 
     return endpoint
