@@ -259,6 +259,13 @@ class Settings(BaseSettings):
             "names the client (sign-in throttle, /metrics); empty (default): the socket's peer."
         ),
     )
+    staff_totp_required: bool = Field(
+        default=False,
+        description=(
+            "Staff (operators, auditors, agency admins) must use a TOTP code at sign-in; one "
+            "without it is sent to enrolment and can do nothing else until enrolled."
+        ),
+    )
     metrics_token: SecretStr | None = Field(
         default=None,
         description=(

@@ -27,6 +27,7 @@ from panjereh.storage.engine import create_engine
 from panjereh.storage.migrate import ensure_current
 from panjereh.storage.redis_state import connect
 from panjereh.storage.throttle import build_throttle
+from panjereh.storage.totp_repo import reset_totp
 from panjereh.storage.users_repo import create_user, get_user, issue_token
 
 
@@ -182,3 +183,19 @@ def unlock(
     if lifted is None:
         raise UserError(f"{key.kind.value} is not locked (no failures counted)")
     click.echo(f"lifted {_shown(lifted)}")
+
+
+@user.command("totp-reset")
+@click.argument("username")
+@change_options
+def totp_reset(username: str, actor: str, reason: str) -> None:
+    """Turn USERNAME's two-step sign-in (TOTP) off, e.g. after a lost phone: they sign in with
+    the password and enrol again (recorded as a user.totp-reset event)."""
+    config = settings()
+
+    async def go() -> None:
+        async with transaction(config) as conn:
+            await reset_totp(conn, cli_principal(actor), username, reason=reason, now=utc_now())
+
+    run(go())
+    click.echo(f"two-step sign-in of {username} is off; they enrol again at their next sign-in")

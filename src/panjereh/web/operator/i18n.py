@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from panjereh.web.operator.cases_text import CASE_LABELS_EN, CASE_LABELS_FA, CASES_EN, CASES_FA
+from panjereh.web.operator.security_text import SECURITY_EN, SECURITY_FA
 from panjereh.web.portal.i18n import Lang
 
 
@@ -182,6 +183,7 @@ FA = OperatorLocale(
         "back_to_page": "بازگشت به صفحه قبل",
         "none": "—",
         **CASES_FA,
+        **SECURITY_FA,
     },
     labels={
         "active": "فعال",
@@ -369,6 +371,7 @@ EN = OperatorLocale(
         "back_to_page": "Back to the page",
         "none": "—",
         **CASES_EN,
+        **SECURITY_EN,
     },
     labels={
         "active": "Active",

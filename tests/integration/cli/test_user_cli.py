@@ -1,17 +1,21 @@
-"""`panjereh user lockouts` and `panjereh user unlock`: the sign-in throttle's locks from the
-server's command line, each lift a recorded event."""
+"""`panjereh user lockouts`, `unlock` and `totp-reset`: the sign-in throttle's locks and a
+staff member's TOTP from the server's command line, each change a recorded event."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pyotp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from panjereh.config import Environment, Settings, resolve_pepper
 from panjereh.domain.clock import utc_now
 from panjereh.domain.throttle import OBJECT_TYPE, account_key, address_key
+from panjereh.registry.access import Principal, Role
 from panjereh.storage.events_repo import events_for
 from panjereh.storage.throttle import build_throttle
+from panjereh.storage.totp_repo import TotpKeys, begin_enrolment, confirm_enrolment, totp_status
+from panjereh.storage.users_repo import create_user
 from tests.integration.cli.runner import Cli
 
 
@@ -59,3 +63,38 @@ async def test_unlocking_needs_exactly_one_key_that_is_locked(cli: Cli) -> None:
     assert "exactly one" in both.err
     bad = await cli("user", "unlock", "--national-code", "123", "--actor", "m", "--reason", "why")
     assert bad.code == 2
+
+
+async def test_an_operator_resets_a_lost_phones_totp_from_the_command_line(
+    cli: Cli, engine: AsyncEngine, data_dir: Path
+) -> None:
+    pepper = resolve_pepper(Settings(env=Environment.DEVELOPMENT, data_dir=data_dir))
+    keys = TotpKeys(pepper)
+    now = utc_now()
+    async with engine.begin() as conn:
+        user = await create_user(
+            conn,
+            Principal("test:setup", Role.OPERATOR),
+            username="sara",
+            display_name="Sara",
+            role=Role.AUDITOR,
+            agency=None,
+            password="a long enough password",
+            reason="fixture",
+            now=now,
+        )
+        secret = await begin_enrolment(conn, user, keys, now)
+        assert await confirm_enrolment(conn, user, keys, pyotp.TOTP(secret).now(), now)
+    reset = await cli("user", "totp-reset", "sara", "--actor", "maryam", "--reason", "lost phone")
+    assert reset.code == 0, reset.err
+    async with engine.connect() as conn:
+        assert not (await totp_status(conn, user.id)).enrolled
+        events = await events_for(conn, "user", "sara")
+    assert [(e.action, e.actor, e.reason) for e in events][-1] == (
+        "user.totp-reset",
+        "cli:maryam",
+        "lost phone",
+    )
+    again = await cli("user", "totp-reset", "sara", "--actor", "maryam", "--reason", "again")
+    assert again.code == 2
+    assert "not on" in again.err
