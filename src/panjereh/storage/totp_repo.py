@@ -128,6 +128,14 @@ def _event(
     return AuditEvent(at, actor, action, "user", user.username, reason, None, after, outcome)
 
 
+async def totp_enrolled(conn: AsyncConnection, user_id: int) -> bool:
+    """Whether ``user_id`` has two-step sign-in on (one indexed read, for every page)."""
+    confirmed = await conn.scalar(
+        select(staff_totp.c.confirmed_at).where(staff_totp.c.user_id == user_id)
+    )
+    return confirmed is not None
+
+
 async def totp_status(conn: AsyncConnection, user_id: int) -> TotpStatus:
     row = (
         await conn.execute(select(staff_totp.c.confirmed_at).where(staff_totp.c.user_id == user_id))

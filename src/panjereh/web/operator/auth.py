@@ -37,7 +37,7 @@ from panjereh.domain.events import AuditEvent, EventOutcome
 from panjereh.domain.throttle import ThrottleKey, Verdict, account_key
 from panjereh.registry.access import Principal
 from panjereh.storage.events_repo import ConnectionAuditSink
-from panjereh.storage.totp_repo import TotpKeys, record_wrong_code, totp_status, use_code
+from panjereh.storage.totp_repo import TotpKeys, record_wrong_code, totp_enrolled, use_code
 from panjereh.storage.users_repo import (
     User,
     challenge_user,
@@ -139,7 +139,7 @@ class Sessions:
                 return None
             user, csrf = found
             names = await queries.agency_name(conn, user.agency) if user.agency else None
-            enrolled = (await totp_status(conn, user.id)).enrolled
+            enrolled = await totp_enrolled(conn, user.id)
         agency_fa, agency_en = names or (None, None)
         must_enrol = self.totp_required and not enrolled
         return Viewer(user, csrf, agency_fa, agency_en, enrolled, must_enrol)
@@ -168,7 +168,7 @@ class Sessions:
                 user = await verify_password(conn, username, password, now)
             if user is None:
                 await ConnectionAuditSink(conn).emit(_sign_in_event(now, username, None))
-            elif (await totp_status(conn, user.id)).enrolled:
+            elif await totp_enrolled(conn, user.id):
                 return NeedsCode(
                     await open_challenge(conn, user, lifetime=CHALLENGE_LIFETIME, now=now)
                 )
