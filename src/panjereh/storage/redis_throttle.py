@@ -172,6 +172,9 @@ class RedisThrottle:
         return await self._or_database(work, lambda: self._fallback.fail(keys, now, reason))
 
     async def succeed(self, keys: Sequence[ThrottleKey]) -> None:
+        if not keys:
+            return
+
         async def work() -> None:
             names = [self._name(key) for key in keys]
             await self._client.delete(*names)
