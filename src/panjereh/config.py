@@ -252,6 +252,20 @@ class Settings(BaseSettings):
             "empty (default): off."
         ),
     )
+    trusted_forwarders: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description=(
+            "Addresses (IP or CIDR, comma-separated) of reverse proxies whose X-Forwarded-For "
+            "names the client (sign-in throttle, /metrics); empty (default): the socket's peer."
+        ),
+    )
+    staff_totp_required: bool = Field(
+        default=False,
+        description=(
+            "Staff (operators, auditors, agency admins) must use a TOTP code at sign-in; one "
+            "without it is sent to enrolment and can do nothing else until enrolled."
+        ),
+    )
     metrics_token: SecretStr | None = Field(
         default=None,
         description=(
@@ -338,7 +352,7 @@ class Settings(BaseSettings):
             raise ValueError("must be at least 16 characters (use 32+ random)")
         return value
 
-    @field_validator("trusted_proxies", mode="before")
+    @field_validator("trusted_proxies", "trusted_forwarders", mode="before")
     @classmethod
     def _networks(cls, value: object) -> tuple[str, ...]:
         items = value.split(",") if isinstance(value, str) else value

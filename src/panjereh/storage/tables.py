@@ -230,6 +230,52 @@ web_sessions = Table(
     Column("expires_at", UTCDateTime, nullable=False),
 )
 
+# A password-checked sign-in waiting for its second step (the cookie holds a random id).
+sign_in_challenges = Table(
+    "sign_in_challenges",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+)
+
+# A staff member's TOTP secret (RFC 6238), sealed with AES-256-GCM (storage/totp_repo.py).
+staff_totp = Table(
+    "staff_totp",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id"), primary_key=True),
+    Column("secret", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("confirmed_at", UTCDateTime, nullable=True),  # None while the enrolment is pending
+    Column("last_step", Integer, nullable=False),  # the last 30-second step used: no replay
+)
+
+# One-time recovery codes of a staff member's TOTP, stored as HMAC-SHA256.
+staff_recovery_codes = Table(
+    "staff_recovery_codes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
+    Column("code_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime, nullable=True),
+)
+
+# The sign-in throttle's keys (domain/throttle.py), by their HMAC; forgotten a day after the
+# last failure.
+sign_in_throttle = Table(
+    "sign_in_throttle",
+    metadata,
+    Column("key_id", String(64), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("label", String(200), nullable=False),
+    Column("failures", Integer, nullable=False),
+    Column("last_failure_at", UTCDateTime, nullable=False, index=True),
+    Column("locked_until", UTCDateTime, nullable=True),
+    Column("refusals", Integer, nullable=False),
+)
+
 # Every change to the registry: who, what, why, before and after, and whether it happened.
 registry_events = Table(
     "registry_events",

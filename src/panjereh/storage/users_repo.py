@@ -22,7 +22,7 @@ from panjereh.domain.events import AuditEvent
 from panjereh.registry.access import Conflict, NotFound, Principal, Role, require_operator
 from panjereh.registry.model import Status, parse_code
 from panjereh.storage.events_repo import ConnectionAuditSink
-from panjereh.storage.tables import agencies, api_tokens, users, web_sessions
+from panjereh.storage.tables import agencies, api_tokens, sign_in_challenges, users, web_sessions
 
 TOKEN_PREFIX = "pnt_"  # noqa: S105 - a prefix, not a secret
 _HASHER = PasswordHasher()
@@ -242,3 +242,38 @@ async def session_user(
 
 async def close_session(conn: AsyncConnection, session_id: str) -> None:
     await conn.execute(web_sessions.delete().where(web_sessions.c.id_hash == _sha256(session_id)))
+
+
+# A sign-in between its password and its code --------------------------------------------------
+
+
+async def open_challenge(
+    conn: AsyncConnection, user: User, *, lifetime: timedelta, now: datetime
+) -> str:
+    """The password was right and a code is due: a random id for a short-lived cookie."""
+    challenge = secrets.token_urlsafe(32)
+    await conn.execute(
+        insert(sign_in_challenges).values(
+            id_hash=_sha256(challenge), user_id=user.id, created_at=now, expires_at=now + lifetime
+        )
+    )
+    return challenge
+
+
+async def challenge_user(conn: AsyncConnection, challenge: str, now: datetime) -> User | None:
+    """Whose sign-in ``challenge`` is, while it lasts and the account is active."""
+    row = (
+        await conn.execute(
+            select(sign_in_challenges).where(sign_in_challenges.c.id_hash == _sha256(challenge))
+        )
+    ).first()
+    if row is None or row.expires_at <= now:
+        return None
+    user = await user_by_id(conn, int(row.user_id))
+    return user if user is not None and user.status is Status.ACTIVE else None
+
+
+async def close_challenge(conn: AsyncConnection, challenge: str) -> None:
+    await conn.execute(
+        sign_in_challenges.delete().where(sign_in_challenges.c.id_hash == _sha256(challenge))
+    )

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+from collections.abc import Sequence
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
 from panjereh.exchange.metrics import CONTENT_TYPE
+from panjereh.web.client_address import client_address
 from panjereh.web.policy import Access, route
 from panjereh.web.runtime import Runtime
 
@@ -31,7 +33,7 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
 
     async def metrics(request: Request) -> Response:
         if expected is None:
-            if not _from_loopback(request):
+            if not _from_loopback(request, runtime.settings.trusted_forwarders):
                 return _not_found()
         elif not hmac.compare_digest(
             request.headers.get("authorization", "").encode("latin-1"), expected
@@ -57,15 +59,12 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
     ]
 
 
-def _from_loopback(request: Request) -> bool:
-    """The peer's own address (uvicorn runs without proxy headers): a reverse proxy on the
-    same machine is loopback too, so such set-ups need PANJEREH_METRICS_TOKEN."""
-    if request.client is None:
-        return False
-    try:
-        return ipaddress.ip_address(request.client.host).is_loopback
-    except ValueError:
-        return False
+def _from_loopback(request: Request, trusted_forwarders: Sequence[str]) -> bool:
+    """The client's address (`client_address`): behind a reverse proxy listed in
+    PANJEREH_TRUSTED_FORWARDERS the client it names, so a local proxy no longer makes every
+    scrape loopback; a proxy that is not listed still does (set PANJEREH_METRICS_TOKEN)."""
+    address = client_address(request, trusted_forwarders)
+    return address is not None and ipaddress.ip_address(address).is_loopback
 
 
 def _not_found() -> JSONResponse:

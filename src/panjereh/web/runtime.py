@@ -22,6 +22,7 @@ from panjereh.audit.subjects import SubjectKeys
 from panjereh.audit.writer import AuditWriter
 from panjereh.config import ConfigError, Settings, resolve_payload_keys, resolve_subject_keys
 from panjereh.domain.clock import Clock
+from panjereh.domain.throttle import Throttle
 from panjereh.exchange.asgi import InquiryEndpoint
 from panjereh.exchange.callers import Authenticator
 from panjereh.exchange.inquiry import InquiryHandler
@@ -41,6 +42,7 @@ from panjereh.storage.migrate import ensure_current
 from panjereh.storage.partitions import ensure_partitions
 from panjereh.storage.registry_repo import load_snapshot, record_key_usage, registry_version
 from panjereh.storage.state import ExchangeState, build_state
+from panjereh.storage.throttle import build_throttle
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +129,7 @@ class Runtime:
     keys_holder: _KeysHolder
     state: ExchangeState
     metrics: ExchangeMetrics
+    throttle: Throttle  # the sign-in throttle of every sign-in (domain/throttle.py)
     audit_export: StreamExport | None = None  # with PANJEREH_NATS_URL (docs/audit-log.md)
     payload_keys: PayloadKeys | None = None  # seals the bodies services keep (None: no key)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list, repr=False)
@@ -194,6 +197,7 @@ class Runtime:
             keys_holder=holder,
             state=state,
             metrics=metrics,
+            throttle=build_throttle(engine, state.redis, pepper=pepper),
             audit_export=audit_export(settings, engine),
             payload_keys=payload_keys,
         )

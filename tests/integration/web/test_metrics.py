@@ -164,6 +164,19 @@ async def test_without_a_token_a_scraper_elsewhere_is_told_there_is_nothing(
     assert "panjereh_" not in response.text
 
 
+async def test_behind_a_trusted_local_proxy_a_scraper_elsewhere_is_not_loopback(
+    settings: Settings,
+) -> None:
+    """The proxy on this machine is loopback; the client it names (X-Forwarded-For, read
+    because the proxy is a trusted forwarder) is not."""
+    app = create_app(settings.model_copy(update={"trusted_forwarders": ("127.0.0.1",)}))
+    async with client(app, LOOPBACK) as http:
+        forwarded = await http.get("/metrics", headers={"X-Forwarded-For": "203.0.113.5"})
+        local = await http.get("/metrics", headers={"X-Forwarded-For": "127.0.0.1"})
+    assert forwarded.status_code == 404
+    assert local.status_code == 200
+
+
 async def test_with_a_token_a_scraper_with_it_is_served_from_anywhere(
     token_app: PanjerehApp,
 ) -> None:

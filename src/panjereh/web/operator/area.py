@@ -86,14 +86,21 @@ class Area:
         self.pages = Pages(runtime.clock)
         self.sessions = Sessions(runtime)
 
-    def signed_in(self, handler: Handler, locale: OperatorLocale, access: Access) -> Endpoint:
+    def signed_in(
+        self, handler: Handler, locale: OperatorLocale, access: Access, *, enrolment: bool = False
+    ) -> Endpoint:
         """The endpoint for ``handler``: signed-in people only (operators only for
-        `Access.OPERATOR`), every POST with the session's CSRF token."""
+        `Access.OPERATOR`), every POST with the session's CSRF token; a person who must turn
+        TOTP on first reaches only the ``enrolment`` pages (others send them there)."""
 
         async def endpoint(request: Request) -> Response:
             viewer = await self.sessions.viewer(request)
             if viewer is None:
                 return self._anonymous(request, locale)
+            if viewer.must_enrol and not enrolment:
+                if request.method in ("GET", "HEAD"):
+                    return redirect(locale.url("/security"))
+                return self.pages.error(request, locale, viewer, 403)
             form = await self._checked_form(request, viewer)
             if form is None or (access is Access.OPERATOR and not viewer.principal.is_operator):
                 return self.pages.error(request, locale, viewer, 403)

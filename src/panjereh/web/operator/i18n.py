@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from panjereh.web.operator.cases_text import CASE_LABELS_EN, CASE_LABELS_FA, CASES_EN, CASES_FA
+from panjereh.web.operator.security_text import SECURITY_EN, SECURITY_FA
 from panjereh.web.portal.i18n import Lang
 
 
@@ -59,6 +60,21 @@ FA = OperatorLocale(
         "sign_in_button": "ورود",
         "sign_in_failed": "نام کاربری یا گذرواژه درست نیست.",
         "sign_in_expired": "مهلت این فرم گذشته است؛ لطفاً دوباره وارد شوید.",
+        "nav_lockouts": "قفل‌های ورود",
+        "lockouts": "قفل‌های ورود",
+        "lockouts_intro": (
+            "حساب‌ها و نشانی‌هایی که پس از تلاش‌های ناموفق ورود قفل شده‌اند. هر قفل حداکثر ۱۵ "
+            "دقیقه می‌ماند؛ شمارش یک روز پس از آخرین تلاش ناموفق فراموش می‌شود."
+        ),
+        "lockout_kind": "نوع",
+        "lockout_key": "کلید",
+        "failures": "تلاش ناموفق",
+        "locked_until": "قفل تا",
+        "not_locked": "اکنون قفل نیست",
+        "refusals": "تلاش‌های ردشده",
+        "lift": "برداشتن قفل",
+        "no_lockouts": "قفلی در کار نیست.",
+        "done.lockout.lift": "قفل برداشته شد و شمارش تلاش‌های ناموفق آن فراموش شد.",
         "dashboard": "پیشخوان",
         "agencies_count": "دستگاه‌ها",
         "systems_count": "سامانه‌ها",
@@ -167,6 +183,7 @@ FA = OperatorLocale(
         "back_to_page": "بازگشت به صفحه قبل",
         "none": "—",
         **CASES_FA,
+        **SECURITY_FA,
     },
     labels={
         "active": "فعال",
@@ -196,6 +213,10 @@ FA = OperatorLocale(
         "sensitive": "حساس",
         "national_code": "کد ملی",
         "legal_id": "شناسه ملی",
+        "account": "حساب کاربری",
+        "address": "نشانی IP",
+        "national-code": "کد ملی",
+        "mobile": "شماره همراه",
         **CASE_LABELS_FA,
     },
 )
@@ -226,6 +247,21 @@ EN = OperatorLocale(
         "sign_in_button": "Sign in",
         "sign_in_failed": "The user name or the password is not right.",
         "sign_in_expired": "This form has expired; please sign in again.",
+        "nav_lockouts": "Sign-in locks",
+        "lockouts": "Sign-in locks",
+        "lockouts_intro": (
+            "Accounts and addresses locked after failed sign-ins. A lock lasts at most 15 "
+            "minutes; the count is forgotten a day after the last failure."
+        ),
+        "lockout_kind": "Kind",
+        "lockout_key": "Key",
+        "failures": "Failures",
+        "locked_until": "Locked until",
+        "not_locked": "Not locked now",
+        "refusals": "Refused attempts",
+        "lift": "Lift the lock",
+        "no_lockouts": "Nothing is locked.",
+        "done.lockout.lift": "The lock is lifted and its failures forgotten.",
         "dashboard": "Dashboard",
         "agencies_count": "Agencies",
         "systems_count": "Systems",
@@ -335,6 +371,7 @@ EN = OperatorLocale(
         "back_to_page": "Back to the page",
         "none": "—",
         **CASES_EN,
+        **SECURITY_EN,
     },
     labels={
         "active": "Active",
@@ -364,6 +401,10 @@ EN = OperatorLocale(
         "sensitive": "Sensitive",
         "national_code": "National code",
         "legal_id": "Legal id",
+        "account": "Account",
+        "address": "IP address",
+        "national-code": "National code",
+        "mobile": "Mobile number",
         **CASE_LABELS_EN,
     },
 )

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from starlette.routing import BaseRoute
 
 from panjereh.registry.model import Status
-from panjereh.web.operator import actions, audit, cases, sign_in, views
+from panjereh.web.operator import actions, audit, cases, lockouts, security, sign_in, views
 from panjereh.web.operator.area import Area, Handler
 from panjereh.web.operator.i18n import LOCALES, OperatorLocale
 from panjereh.web.policy import Access, route
@@ -31,8 +31,10 @@ def _routes(area: Area, locale: OperatorLocale) -> list[BaseRoute]:
         handler: Handler,
         access: Access = Access.SIGNED_IN,
         methods: Sequence[str] = ("GET",),
+        *,
+        enrolment: bool = False,
     ) -> BaseRoute:
-        endpoint = area.signed_in(handler, locale, access)
+        endpoint = area.signed_in(handler, locale, access, enrolment=enrolment)
         return route(prefix + path, endpoint, access=access, methods=methods)
 
     return [
@@ -40,12 +42,23 @@ def _routes(area: Area, locale: OperatorLocale) -> list[BaseRoute]:
         route(
             f"{prefix}/sign-in", sign_in.submit(area, locale), access=Access.PUBLIC, methods=POST
         ),
+        route(f"{prefix}/sign-in/code", sign_in.code_form(area, locale), access=Access.PUBLIC),
+        route(
+            f"{prefix}/sign-in/code",
+            sign_in.code_submit(area, locale),
+            access=Access.PUBLIC,
+            methods=POST,
+        ),
         route(
             f"{prefix}/sign-out",
             sign_in.sign_out(area, locale),
             access=Access.SIGNED_IN,
             methods=POST,
         ),
+        page("/security", security.security, enrolment=True),
+        page("/security/enrol", security.enrol, Access.SIGNED_IN, POST, enrolment=True),
+        page("/security/confirm", security.confirm, Access.SIGNED_IN, POST, enrolment=True),
+        page("/security/disable", security.disable, Access.SIGNED_IN, POST, enrolment=True),
         page("/", views.dashboard),
         page("/agencies", views.agencies),
         page("/agencies/{code}", views.agency),
@@ -68,6 +81,8 @@ def _routes(area: Area, locale: OperatorLocale) -> list[BaseRoute]:
         page("/audit/records/{exchange_id}", audit.record),
         page("/audit/records/{exchange_id}/proof.json", audit.proof_file),
         page("/audit/events", audit.events),
+        page("/lockouts", lockouts.lockouts),
+        page("/lockouts/lift", lockouts.lift, *_OP),
         page(CATCH_ALL, views.not_found),  # last: every other path of the area
     ]
 

@@ -8,6 +8,10 @@ call `CitizenSessions.open` for the national code it proved.
 
 Before sign-in there is no session, so the form is protected like the operator area's
 sign-in form: a signed double-submit token (`panjereh.web.operator.auth.Sessions`).
+
+It goes through the platform's sign-in throttle like every sign-in, keyed by the national code
+and the client's address: a code that is not valid counts as a failure of the address; a
+locked code or address is refused (429, with when to try again) before a session is opened.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from starlette.routing import BaseRoute
 
 from panjereh.domain.errors import InvalidValue
 from panjereh.domain.identifiers import NationalCode
+from panjereh.domain.throttle import ThrottleKey, Verdict
 from panjereh.web.operator.auth import Sessions
 from panjereh.web.operator.forms import FormTooLarge, field, read_form
 from panjereh.web.operator.pages import redirect
@@ -28,8 +33,10 @@ from panjereh.web.portal.citizen_text import ME_PATH, citizen_locale, prefix
 from panjereh.web.portal.i18n import EN, FA, Locale
 from panjereh.web.portal.inquiries import InquiryPages
 from panjereh.web.runtime import Runtime
+from panjereh.web.sign_in_throttle import address_keys, national_code_key, too_many, wait_text
 
 METHOD = "development"
+REASON = "portal development sign-in"
 NEXT_PREFIXES = ("/me/", "/en/me/")
 
 
@@ -48,6 +55,7 @@ def safe_next(raw: str | None) -> str | None:
 
 class DevSignIn:
     def __init__(self, runtime: Runtime, pages: InquiryPages) -> None:
+        self.runtime = runtime
         self.pages = pages
         self.tokens = Sessions(runtime)
 
@@ -59,8 +67,11 @@ class DevSignIn:
         next_path: str | None,
         error: str | None = None,
         status: int = 200,
+        verdict: Verdict | None = None,
     ) -> Response:
+        """The form; with a ``verdict`` that locks, the throttle's 429 saying when to retry."""
         token = self.tokens.sign_in_token(request)
+        locked = verdict is not None and not verdict.allowed
         response = self.pages.render(
             "dev_sign_in.html",
             locale,
@@ -68,9 +79,10 @@ class DevSignIn:
             token=token,
             next_path=next_path or "",
             error=error,
+            wait=wait_text(verdict, locale.lang) if verdict is not None and locked else None,
         )
         self.tokens.give_sign_in_token(response, token)
-        return response
+        return too_many(response, verdict) if verdict is not None and locked else response
 
     async def show(self, request: Request, locale: Locale) -> Response:
         return self._form(request, locale, next_path=safe_next(request.query_params.get("next")))
@@ -89,12 +101,17 @@ class DevSignIn:
                 error=locale.text["sign_in_expired"],
                 status=403,
             )
+        address = address_keys(self.runtime, request)
         try:
             code = NationalCode.parse(field(form, "national_code", limit=64))
         except InvalidValue as exc:
-            return self._form(
-                request, locale, next_path=next_path, error=exc.message(locale.lang), status=422
-            )
+            return await self._invalid(request, locale, next_path, exc, address)
+        keys = [national_code_key(self.runtime, code), *address]
+        now = self.runtime.clock.now()
+        verdict = await self.runtime.throttle.check(keys, now, REASON)
+        if not verdict.allowed:
+            return self._form(request, locale, next_path=next_path, verdict=verdict)
+        await self.runtime.throttle.succeed(keys[:1])
         sessions = self.pages.sessions
         session_id = await sessions.open(
             code, method=METHOD, replacing=request.cookies.get(sessions.cookie, "")
@@ -102,6 +119,25 @@ class DevSignIn:
         response = redirect(next_path or f"{prefix(locale)}{ME_PATH}")
         sessions.start(response, session_id)
         return response
+
+    async def _invalid(
+        self,
+        request: Request,
+        locale: Locale,
+        next_path: str | None,
+        exc: InvalidValue,
+        address: list[ThrottleKey],
+    ) -> Response:
+        """A code that is not valid: a failure of the address (unless it is locked already)."""
+        throttle, now = self.runtime.throttle, self.runtime.clock.now()
+        verdict = await throttle.check(address, now, REASON)
+        if not verdict.allowed:
+            return self._form(request, locale, next_path=next_path, verdict=verdict)
+        verdict = await throttle.fail(address, now, REASON)
+        error = exc.message(locale.lang)
+        return self._form(
+            request, locale, next_path=next_path, error=error, status=422, verdict=verdict
+        )
 
 
 def routes(runtime: Runtime, pages: InquiryPages) -> list[BaseRoute]:
