@@ -24,6 +24,7 @@ from panjereh.audit.records import AuditRecord, Outcome
 from panjereh.audit.subjects import SubjectKeys
 from panjereh.audit.writer import AuditUnavailable, AuditWriter
 from panjereh.domain.clock import Clock
+from panjereh.domain.echo import ECHO_LIMIT, clip, quoted
 from panjereh.domain.errors import InvalidValue
 from panjereh.domain.identifiers import LegalId, NationalCode
 from panjereh.domain.ids import IdMaker
@@ -202,7 +203,7 @@ class InquiryHandler:
         )
         service = self._registry.current.services.get(request.service_id)
         if service is None or not service.is_callable:
-            raise Problem(UNKNOWN_SERVICE, f"There is no service {request.service_id!r}.")
+            raise Problem(UNKNOWN_SERVICE, f"There is no service {quoted(request.service_id)}.")
         ctx.service = service
         ctx.purpose = request.headers.get("x-purpose", "")[:120] or None
         ctx.grant = grant = self._authorize(caller, service, ctx.purpose)
@@ -239,7 +240,7 @@ class InquiryHandler:
             )
         if purpose not in grant.purposes:
             raise Problem(
-                ACCESS_DENIED, f"The purpose {purpose!r} is not granted for this service."
+                ACCESS_DENIED, f"The purpose {quoted(purpose)} is not granted for this service."
             )
         return grant
 
@@ -249,10 +250,11 @@ class InquiryHandler:
         if validator is None or validator.is_valid(document):
             return
         error = next(iter(validator.iter_errors(document)))
-        where = "/" + "/".join(str(p) for p in error.instance_path)
+        where = clip("/" + "/".join(str(p) for p in error.instance_path))
         raise Problem(
             INVALID_REQUEST,
-            f"The request does not match the service's schema at {where}: {error.message}",
+            f"The request does not match the service's schema at {where}: "
+            f"{clip(error.message, 2 * ECHO_LIMIT)}",
         )
 
     def _subject_of_refused(self, request: InquiryRequest, ctx: _Context) -> None:

@@ -29,6 +29,7 @@ import nacl.bindings
 import nacl.exceptions
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from panjereh.domain.echo import clip
 from panjereh.domain.errors import PanjerehError
 
 __all__ = [
@@ -458,7 +459,7 @@ def _value(component: Component, message: _Message) -> str:
         if source is None or name[0] == "@":
             raise SignatureError(
                 Reason.COMPONENTS,
-                f"{component.identifier} is covered, but only header fields of the request "
+                f"{clip(component.identifier)} is covered, but only header fields of the request "
                 "can be resolved with ;req, and only in a response.",
             )
         owner = "the request it answers"
@@ -467,7 +468,7 @@ def _value(component: Component, message: _Message) -> str:
         if derived is None:
             raise SignatureError(
                 Reason.COMPONENTS,
-                f"{component.identifier} is covered, but it is not resolved for a "
+                f"{clip(component.identifier)} is covered, but it is not resolved for a "
                 f"{message.what} in this profile.",
             )
         return derived
@@ -477,7 +478,8 @@ def _value(component: Component, message: _Message) -> str:
     value = source.get(name)
     if value is None:
         raise SignatureError(
-            Reason.COMPONENTS, f"{component.identifier} is covered, but {owner} has no {name}."
+            Reason.COMPONENTS,
+            f"{clip(component.identifier)} is covered, but {owner} has no {clip(name)}.",
         )
     return value.strip(" \t")
 

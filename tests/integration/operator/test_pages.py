@@ -247,3 +247,22 @@ async def test_a_search_that_finds_nothing_says_so(area: OperatorArea) -> None:
     page = (await area.get("owner", "/en/operator/services", params={"q": "zzz"})).text
     assert "Found: 0" in page
     assert "Nothing found." in page
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("page", ["/en/operator/services", "/en/operator/agencies"])
+async def test_a_60k_search_is_not_echoed_into_the_page(area: OperatorArea, page: str) -> None:
+    response = await area.get("operator", page, params={"q": "a" * 60_000})
+    assert response.status_code == 200
+    assert "a" * 201 not in response.text
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("page", ["/en/operator/services", "/me/inquiries"])
+async def test_the_way_back_after_signing_in_does_not_echo_a_60k_query(
+    area: OperatorArea, page: str
+) -> None:
+    response = await area.get("nobody", page, params={"q": "a" * 60_000, "page": "2"})
+    assert response.status_code in (302, 303)
+    assert len(response.headers["location"]) < 500
+    assert "page%3D2" in response.headers["location"]
