@@ -16,9 +16,25 @@ import orjson
 
 from panjereh.domain.identifiers import MobileNumber, NationalCode
 from panjereh.domain.text import normalize, search_key
+from panjereh.exchange.json_body import parse_object, refuse_repeated_keys
 from panjereh.registry.credentials import hash_api_key, new_api_key
 
 RESULTS = Path(__file__).parent / "results" / "hotpath.json"
+
+ONE_KEY = b'{"national_code": "3066557359"}'  # the usual inquiry: one colon, no check
+# A 300-byte inquiry of several fields (nested too): the repeated-key check runs on it.
+INQUIRY_300 = orjson.dumps(
+    {
+        "national_code": "3066557359",
+        "birth_date": "1369/01/01",
+        "first_name": "سارا",
+        "last_name": "کریمی",
+        "father_name": "علی",
+        "options": {"include": ["degrees", "insurance"], "lang": "fa"},
+        "requested_at": "2026-11-28T14:39:00Z",
+        "reference": "case-2026-000123-benefit-eligibility-review-0001-of-2026-xyzw",
+    }
+)
 
 
 def measure(action: Callable[[], object], number: int = 50_000) -> float:
@@ -31,6 +47,7 @@ def main() -> dict[str, float]:
     pepper = b"a-benchmark-pepper-of-32-characters!"
     key = new_api_key()
     body = orjson.dumps({"national_code": "3066557359", "purpose": "benefit-eligibility"})
+    assert len(INQUIRY_300) == 300, len(INQUIRY_300)
     results = {
         "national_code_parse_ascii": measure(lambda: NationalCode.parse("3066557359")),
         "national_code_parse_persian_digits": measure(lambda: NationalCode.parse("۳۰۶۶۵۵۷۳۵۹")),
@@ -39,6 +56,11 @@ def main() -> dict[str, float]:
         "search_key_40_chars": measure(lambda: search_key("سازمان ثبت احوال كشور - استعلام ٣")),
         "api_key_hmac": measure(lambda: hash_api_key(pepper, key)),
         "orjson_parse_inquiry_body": measure(lambda: orjson.loads(body)),
+        # exchange/json_body.py: the body as the exchange parses it, and the check's share
+        "orjson_parse_300_bytes": measure(lambda: orjson.loads(INQUIRY_300)),
+        "parse_object_300_bytes": measure(lambda: parse_object(INQUIRY_300)),
+        "repeated_key_check_300_bytes": measure(lambda: refuse_repeated_keys(INQUIRY_300)),
+        "repeated_key_check_one_key": measure(lambda: refuse_repeated_keys(ONE_KEY)),
     }
     report = {
         "unit": "microseconds per operation (median of 3)",

@@ -38,6 +38,7 @@ from panjereh.exchange.idempotency import (
     parse_request_id,
     request_digest,
 )
+from panjereh.exchange.json_body import JsonBodyError, parse_object
 from panjereh.exchange.keys import ExchangeKeys
 from panjereh.exchange.limits import Limiter, LimiterUnavailable, Refusal
 from panjereh.exchange.metrics import InquiryObserver, NoMetrics
@@ -481,13 +482,11 @@ class InquiryHandler:
 
 
 def _parse_json_object(body: bytes) -> dict[str, object]:
+    """The body as a JSON object whose objects repeat no key (exchange/json_body.py)."""
     try:
-        document = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise Problem(INVALID_REQUEST, "The request body must be JSON.") from None
-    if not isinstance(document, dict):
-        raise Problem(INVALID_REQUEST, "The request body must be a JSON object.")
-    return document
+        return parse_object(body)
+    except JsonBodyError as exc:
+        raise Problem(INVALID_REQUEST, exc.message) from None
 
 
 def _provider_refusal(document: object, status: int) -> bytes:
