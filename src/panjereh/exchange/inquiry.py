@@ -51,6 +51,7 @@ from panjereh.exchange.problems import (
     PROVIDER_ERROR,
     QUOTA_EXHAUSTED,
     RATE_LIMITED,
+    UNAUTHENTICATED,
     UNKNOWN_SERVICE,
     ErrorSource,
     Problem,
@@ -58,7 +59,12 @@ from panjereh.exchange.problems import (
 from panjereh.exchange.projection import project
 from panjereh.exchange.provider import Forwarded, ProviderGateway
 from panjereh.exchange.resilience import AdmissionControl
-from panjereh.exchange.signatures import ResponseSigner, content_digest, sha256_digest_field
+from panjereh.exchange.signatures import (
+    Reason,
+    ResponseSigner,
+    content_digest,
+    sha256_digest_field,
+)
 from panjereh.exchange.transport import ProviderReply
 from panjereh.registry.model import Grant, Service, SubjectKind
 from panjereh.registry.snapshot import SnapshotHolder
@@ -311,20 +317,13 @@ class InquiryHandler:
             raise Problem(INVALID_REQUEST, "X-Request-Id must be a UUID.")
         digest = request_digest(service.id, ctx.purpose, request.body)
         try:
-            found = await self._idempotency.begin(caller.system.ident, ctx.request_id, digest)
+            found = await self._idempotency.begin(
+                caller.system.ident, ctx.request_id, digest, signed_at=caller.created
+            )
         except IdempotencyUnavailable:
             raise Problem(OVERLOADED, "The exchange cannot check request ids now; retry.") from None
-        if found is IdempotencyRefusal.CONFLICT:
-            raise Problem(
-                DUPLICATE_REQUEST,
-                "This X-Request-Id was used for a different request; use a new id.",
-            )
-        if found is IdempotencyRefusal.IN_PROGRESS:
-            raise Problem(
-                DUPLICATE_REQUEST,
-                "The first request with this X-Request-Id is still being answered; retry.",
-                retry_after="1",
-            )
+        if isinstance(found, IdempotencyRefusal):
+            raise _refused_request_id(found)
         if isinstance(found, Claim):
             ctx.claim = found
             return None
@@ -487,6 +486,27 @@ def _parse_json_object(body: bytes) -> dict[str, object]:
         return parse_object(body)
     except JsonBodyError as exc:
         raise Problem(INVALID_REQUEST, exc.message) from None
+
+
+def _refused_request_id(refusal: IdempotencyRefusal) -> Problem:
+    if refusal is IdempotencyRefusal.STALE:
+        return Problem(
+            UNAUTHENTICATED,
+            "The request signature was created before the exchange's replay protection "
+            "started (it restarted, or its shared state was lost), so a replay of it could "
+            "not be told from the first; sign the request again, with a new created, and "
+            "send it.",
+            reason=Reason.STALE.value,
+        )
+    if refusal is IdempotencyRefusal.IN_PROGRESS:
+        return Problem(
+            DUPLICATE_REQUEST,
+            "The first request with this X-Request-Id is still being answered; retry.",
+            retry_after="1",
+        )
+    return Problem(
+        DUPLICATE_REQUEST, "This X-Request-Id was used for a different request; use a new id."
+    )
 
 
 def _provider_refusal(document: object, status: int) -> bytes:

@@ -73,6 +73,7 @@ class Reason(StrEnum):
     UNKNOWN_KEY = "unknown-key"
     BAD_SIGNATURE = "bad-signature"
     DIGEST_MISMATCH = "digest-mismatch"
+    STALE = "stale"  # created before the exchange's replay store started (not the verifier's)
 
 
 class SignatureError(PanjerehError):
