@@ -22,6 +22,19 @@ from panjereh.registry.credentials import hash_api_key, new_api_key
 RESULTS = Path(__file__).parent / "results" / "hotpath.json"
 
 ONE_KEY = b'{"national_code": "3066557359"}'  # the usual inquiry: one colon, no check
+# A flat 300-byte inquiry (no nested object, no colon in a value): counted, not parsed again.
+FLAT_300 = orjson.dumps(
+    {
+        "national_code": "3066557359",
+        "birth_date": "1369/01/01",
+        "first_name": "سارا",
+        "last_name": "کریمی",
+        "father_name": "علی",
+        "include": "degrees,insurance,vehicles",
+        "lang": "fa",
+        "reference": "case-2026-" + "0" * 96,
+    }
+)
 # A 300-byte inquiry of several fields (nested too): the repeated-key check runs on it.
 INQUIRY_300 = orjson.dumps(
     {
@@ -47,7 +60,7 @@ def main() -> dict[str, float]:
     pepper = b"a-benchmark-pepper-of-32-characters!"
     key = new_api_key()
     body = orjson.dumps({"national_code": "3066557359", "purpose": "benefit-eligibility"})
-    assert len(INQUIRY_300) == 300, len(INQUIRY_300)
+    assert len(INQUIRY_300) == len(FLAT_300) == 300, (len(INQUIRY_300), len(FLAT_300))
     results = {
         "national_code_parse_ascii": measure(lambda: NationalCode.parse("3066557359")),
         "national_code_parse_persian_digits": measure(lambda: NationalCode.parse("۳۰۶۶۵۵۷۳۵۹")),
@@ -59,6 +72,8 @@ def main() -> dict[str, float]:
         # exchange/json_body.py: the body as the exchange parses it, and the check's share
         "orjson_parse_300_bytes": measure(lambda: orjson.loads(INQUIRY_300)),
         "parse_object_300_bytes": measure(lambda: parse_object(INQUIRY_300)),
+        "orjson_parse_flat_300_bytes": measure(lambda: orjson.loads(FLAT_300)),
+        "parse_object_flat_300_bytes": measure(lambda: parse_object(FLAT_300)),
         "repeated_key_check_300_bytes": measure(lambda: refuse_repeated_keys(INQUIRY_300)),
         "repeated_key_check_one_key": measure(lambda: refuse_repeated_keys(ONE_KEY)),
     }
