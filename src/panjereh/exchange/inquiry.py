@@ -24,7 +24,7 @@ from panjereh.audit.records import AuditRecord, Outcome
 from panjereh.audit.subjects import SubjectKeys
 from panjereh.audit.writer import AuditUnavailable, AuditWriter
 from panjereh.domain.clock import Clock
-from panjereh.domain.echo import ECHO_LIMIT, clip, quoted
+from panjereh.domain.echo import clip, quoted
 from panjereh.domain.errors import InvalidValue
 from panjereh.domain.identifiers import LegalId, NationalCode
 from panjereh.domain.ids import IdMaker
@@ -261,7 +261,7 @@ class InquiryHandler:
         raise Problem(
             INVALID_REQUEST,
             f"The request does not match the service's schema at {where}: "
-            f"{clip(error.message, 2 * ECHO_LIMIT)}",
+            f"{clip(error.message)}",
         )
 
     def _subject_of_refused(self, request: InquiryRequest, ctx: _Context) -> None:

@@ -7,6 +7,9 @@ before the replay store started is refused (``unauthenticated``, reason ``stale`
 signs again.  The clock is the test's, so "a restart 5 s later" takes no time.
 
 Persona: the granted consumer (social-security/benefits) signing with its registered key.
+On SQLite only: the store under test is the process's memory (the Redis store is tested in
+tests/integration/redis/test_redis_state.py); records on both backends are the other exchange
+tests' business.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import uuid
 from pathlib import Path
 
 import orjson
+import pytest
 
 from panjereh.audit.records import Outcome
 from panjereh.domain.clock import FixedClock, utc_now
@@ -27,6 +31,7 @@ from tests.integration.exchange.harness import (
 )
 
 KEYID = f"{GRANTED}/2026-12"
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 async def test_a_signed_request_answered_before_a_restart_is_refused_after_it(

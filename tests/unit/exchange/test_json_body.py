@@ -78,7 +78,7 @@ def _has_object_with_keys(value: Json) -> bool:
     return False
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=75, deadline=None)
 @given(document=st.dictionaries(_keys, _json, max_size=5), rnd=st.randoms())
 def test_a_body_whose_objects_repeat_no_key_is_parsed_as_orjson_parses_it(
     document: dict[str, Json], rnd: Random
@@ -87,7 +87,7 @@ def test_a_body_whose_objects_repeat_no_key_is_parsed_as_orjson_parses_it(
     assert parse_object(text) == orjson.loads(text) == document
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=75, deadline=None)
 @given(document=_json.filter(_has_object_with_keys), rnd=st.randoms())
 def test_a_key_repeated_in_any_object_at_any_depth_is_refused(document: Json, rnd: Random) -> None:
     repeat = [True]
