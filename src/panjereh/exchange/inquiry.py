@@ -260,8 +260,7 @@ class InquiryHandler:
         where = clip("/" + "/".join(str(p) for p in error.instance_path))
         raise Problem(
             INVALID_REQUEST,
-            f"The request does not match the service's schema at {where}: "
-            f"{clip(error.message)}",
+            f"The request does not match the service's schema at {where}: {clip(error.message)}",
         )
 
     def _subject_of_refused(self, request: InquiryRequest, ctx: _Context) -> None:
