@@ -13,8 +13,8 @@ rest of the exchange (cache keys, projections) is written for orjson's values.  
 simdjson keep the last value without a word.  So the check is a second pass by jiter's
 ``catch_duplicate_keys`` (the pydantic project's parser, in Rust), run only when the text has
 two colons or more (a body with fewer cannot hold two keys in one object) and the body is not
-a flat object whose colons are all its distinct keys: ~2.5 µs on a 300-byte nested body,
-~0.2 µs on a flat one (bench/hotpath.py).  jiter stops at a nesting depth
+a flat object whose colons are all its distinct keys: ~3 µs on a 300-byte nested body,
+~0.6 µs on a flat one (bench/hotpath.py, docs/benchmarks.md).  jiter stops at a nesting depth
 of :data:`MAX_DEPTH` objects and arrays; a deeper body with keys is refused too (no inquiry
 needs it, and its keys could not be checked).
 """
