@@ -41,6 +41,7 @@ class Caller:
     system: System
     method: AuthMethod
     key_id: str | None = None  # the signing key's keyid, for signed requests
+    created: int | None = None  # the signature's created (Unix seconds), for signed requests
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +128,7 @@ class Authenticator:
                 UNAUTHENTICATED, f"The request signature is not valid: {exc}", reason=exc.reason
             ) from None
         system = self._registry.current.systems.get(found["system"].id)
-        return Caller(self._active(system), AuthMethod.SIGNATURE, verified.key_id)
+        return Caller(self._active(system), AuthMethod.SIGNATURE, verified.key_id, verified.created)
 
     def _from_trusted_proxy(self, client_ip: str | None) -> bool:
         if not self._proxies or client_ip is None:

@@ -15,6 +15,15 @@ The key is (consumer system, request id).  :meth:`IdempotencyStore.begin` answer
 
 A claim that is neither completed nor released expires after ``pending_ttl_s``.  Answers
 larger than ``max_reply_bytes`` are not kept (``complete`` then acts as ``release``).
+
+A signed request is also the store's business: its signature is taken for 5 minutes, and its
+covered X-Request-Id is what tells a replayed copy from the first (the stored answer comes
+back, the provider is not asked again).  That holds only for requests the store can still
+remember, so every store knows the first second since which it remembers every request
+(``since``: the second it started in — after a restart of the process, or Redis losing its
+data — moved past an entry's claim when it evicts one to stay within its bounds), and
+``begin`` given the signature's ``created`` (``signed_at``) answers
+:attr:`IdempotencyRefusal.STALE` for one created before that: the caller must sign again.
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import itertools
+import math
 import re
 import time
 import uuid
@@ -50,6 +60,7 @@ _ENTRY_OVERHEAD: Final = 300  # bytes of bookkeeping counted per entry besides t
 class IdempotencyRefusal(StrEnum):
     CONFLICT = "conflict"  # same id, different body: 409 duplicate-request
     IN_PROGRESS = "in-progress"  # same id and body, the first is still running after wait_s
+    STALE = "stale"  # signed before the store's memory begins: 401, sign again
 
 
 class Claim(NamedTuple):
@@ -71,9 +82,10 @@ class IdempotencyUnavailable(PanjerehError):
 
 class IdempotencyStore(Protocol):
     async def begin(
-        self, consumer: str, request_id: str, digest: str
+        self, consumer: str, request_id: str, digest: str, *, signed_at: int | None = None
     ) -> Claim | StoredReply | IdempotencyRefusal:
-        """Claim the key, or return the stored answer, or refuse (see the module docstring)."""
+        """Claim the key, or return the stored answer, or refuse (see the module docstring);
+        ``signed_at``: the ``created`` of the request's signature (Unix seconds), if signed."""
         ...
 
     async def complete(self, claim: Claim, reply: StoredReply) -> None:
@@ -105,18 +117,20 @@ def request_digest(service_id: str, purpose: str | None, body: bytes) -> str:
     return digest.hexdigest()
 
 
-# What the memory store holds per key: (digest, token, expires_at, size, reply), the reply
-# itself (status, body, media type, headers) or None while the first inquiry is answered.
+# What the memory store holds per key: (digest, token, expires_at, size, reply, claimed_at),
+# the reply itself (status, body, media type, headers) or None while the first inquiry is
+# answered, and the monotonic time of the claim.
 # Plain tuples all the way down on purpose: the garbage collector untracks tuples of strings,
 # numbers and bytes (not NamedTuples or slotted objects), so 100,000 stored answers do not
 # make every full collection walk ~800,000 objects (80 ms here: the exchange's p99).
 _Reply = tuple[int, bytes, str, tuple[tuple[str, str], ...]]
-_Entry = tuple[str, str, float, int, _Reply | None]
+_Entry = tuple[str, str, float, int, _Reply | None, float]
 _DIGEST: Final = 0
 _TOKEN: Final = 1
 _EXPIRES: Final = 2
 _SIZE: Final = 3
 _REPLY: Final = 4
+_CLAIMED: Final = 5
 
 
 class MemoryIdempotencyStore:
@@ -130,10 +144,12 @@ class MemoryIdempotencyStore:
         "_max_reply_bytes",
         "_monotonic",
         "_pending_ttl_s",
+        "_since",
         "_tokens",
         "_ttl_s",
         "_wait_s",
         "_waiting",
+        "_wall",
     )
 
     def __init__(
@@ -146,6 +162,7 @@ class MemoryIdempotencyStore:
         max_bytes: int = 64 * 1024 * 1024,
         max_reply_bytes: int = 1024 * 1024,
         monotonic: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self._entries: OrderedDict[tuple[str, str], _Entry] = OrderedDict()
         # the keys a second inquiry waits on (rare): set when the first is answered or dropped
@@ -158,6 +175,8 @@ class MemoryIdempotencyStore:
         self._max_bytes = max_bytes
         self._max_reply_bytes = min(max_reply_bytes, max_bytes)
         self._monotonic = monotonic
+        self._wall = wall  # Unix seconds, the clock signatures are judged by
+        self._since = math.floor(wall())
         self._tokens = itertools.count()
 
     def __len__(self) -> int:
@@ -167,9 +186,16 @@ class MemoryIdempotencyStore:
     def bytes(self) -> int:
         return self._bytes
 
+    @property
+    def since(self) -> int:
+        """The first second since which every request is remembered (Unix seconds)."""
+        return self._since
+
     async def begin(
-        self, consumer: str, request_id: str, digest: str
+        self, consumer: str, request_id: str, digest: str, *, signed_at: int | None = None
     ) -> Claim | StoredReply | IdempotencyRefusal:
+        if signed_at is not None and signed_at < self._since:
+            return IdempotencyRefusal.STALE
         key = (consumer, request_id)
         deadline: float | None = None
         while True:
@@ -208,7 +234,9 @@ class MemoryIdempotencyStore:
             return
         stored: _Reply = (reply.status, reply.body, reply.content_type, reply.headers)
         expires = self._monotonic() + self._ttl_s
-        self._entries[key] = (entry[_DIGEST], entry[_TOKEN], expires, entry[_SIZE] + size, stored)
+        self._entries[key] = (
+            entry[_DIGEST], entry[_TOKEN], expires, entry[_SIZE] + size, stored, entry[_CLAIMED]
+        )  # fmt: skip
         self._bytes += size
         self._entries.move_to_end(key)
         if self._bytes > self._max_bytes:
@@ -225,7 +253,7 @@ class MemoryIdempotencyStore:
         self._purge(now)
         claim = Claim(key[0], key[1], digest, str(next(self._tokens)))
         size = _ENTRY_OVERHEAD + len(key[0]) + len(key[1]) + len(digest)
-        self._entries[key] = (digest, claim.token, now + self._pending_ttl_s, size, None)
+        self._entries[key] = (digest, claim.token, now + self._pending_ttl_s, size, None, now)
         self._bytes += size
         if len(self._entries) > self._max_entries or self._bytes > self._max_bytes:
             self._evict()
@@ -241,8 +269,12 @@ class MemoryIdempotencyStore:
             self._drop(key, entry)
 
     def _evict(self) -> None:
+        """Drop the oldest entries beyond the bounds; a signed request claimed in or before
+        the second an evicted one was claimed in can no longer be told from its replay."""
         while len(self._entries) > self._max_entries or self._bytes > self._max_bytes:
             key, entry = next(iter(self._entries.items()))
+            claimed = self._wall() - (self._monotonic() - entry[_CLAIMED])
+            self._since = max(self._since, math.floor(claimed) + 1)
             self._drop(key, entry)
 
     def _drop(self, key: tuple[str, str], entry: _Entry) -> None:

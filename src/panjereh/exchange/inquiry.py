@@ -24,6 +24,7 @@ from panjereh.audit.records import AuditRecord, Outcome
 from panjereh.audit.subjects import SubjectKeys
 from panjereh.audit.writer import AuditUnavailable, AuditWriter
 from panjereh.domain.clock import Clock
+from panjereh.domain.echo import clip, quoted
 from panjereh.domain.errors import InvalidValue
 from panjereh.domain.identifiers import LegalId, NationalCode
 from panjereh.domain.ids import IdMaker
@@ -37,6 +38,7 @@ from panjereh.exchange.idempotency import (
     parse_request_id,
     request_digest,
 )
+from panjereh.exchange.json_body import JsonBodyError, parse_object
 from panjereh.exchange.keys import ExchangeKeys
 from panjereh.exchange.limits import Limiter, LimiterUnavailable, Refusal
 from panjereh.exchange.metrics import InquiryObserver, NoMetrics
@@ -49,6 +51,7 @@ from panjereh.exchange.problems import (
     PROVIDER_ERROR,
     QUOTA_EXHAUSTED,
     RATE_LIMITED,
+    UNAUTHENTICATED,
     UNKNOWN_SERVICE,
     ErrorSource,
     Problem,
@@ -56,7 +59,12 @@ from panjereh.exchange.problems import (
 from panjereh.exchange.projection import project
 from panjereh.exchange.provider import Forwarded, ProviderGateway
 from panjereh.exchange.resilience import AdmissionControl
-from panjereh.exchange.signatures import ResponseSigner, content_digest, sha256_digest_field
+from panjereh.exchange.signatures import (
+    Reason,
+    ResponseSigner,
+    content_digest,
+    sha256_digest_field,
+)
 from panjereh.exchange.transport import ProviderReply
 from panjereh.registry.model import Grant, Service, SubjectKind
 from panjereh.registry.snapshot import SnapshotHolder
@@ -202,7 +210,7 @@ class InquiryHandler:
         )
         service = self._registry.current.services.get(request.service_id)
         if service is None or not service.is_callable:
-            raise Problem(UNKNOWN_SERVICE, f"There is no service {request.service_id!r}.")
+            raise Problem(UNKNOWN_SERVICE, f"There is no service {quoted(request.service_id)}.")
         ctx.service = service
         ctx.purpose = request.headers.get("x-purpose", "")[:120] or None
         ctx.grant = grant = self._authorize(caller, service, ctx.purpose)
@@ -239,7 +247,7 @@ class InquiryHandler:
             )
         if purpose not in grant.purposes:
             raise Problem(
-                ACCESS_DENIED, f"The purpose {purpose!r} is not granted for this service."
+                ACCESS_DENIED, f"The purpose {quoted(purpose)} is not granted for this service."
             )
         return grant
 
@@ -249,10 +257,10 @@ class InquiryHandler:
         if validator is None or validator.is_valid(document):
             return
         error = next(iter(validator.iter_errors(document)))
-        where = "/" + "/".join(str(p) for p in error.instance_path)
+        where = clip("/" + "/".join(str(p) for p in error.instance_path))
         raise Problem(
             INVALID_REQUEST,
-            f"The request does not match the service's schema at {where}: {error.message}",
+            f"The request does not match the service's schema at {where}: {clip(error.message)}",
         )
 
     def _subject_of_refused(self, request: InquiryRequest, ctx: _Context) -> None:
@@ -308,20 +316,13 @@ class InquiryHandler:
             raise Problem(INVALID_REQUEST, "X-Request-Id must be a UUID.")
         digest = request_digest(service.id, ctx.purpose, request.body)
         try:
-            found = await self._idempotency.begin(caller.system.ident, ctx.request_id, digest)
+            found = await self._idempotency.begin(
+                caller.system.ident, ctx.request_id, digest, signed_at=caller.created
+            )
         except IdempotencyUnavailable:
             raise Problem(OVERLOADED, "The exchange cannot check request ids now; retry.") from None
-        if found is IdempotencyRefusal.CONFLICT:
-            raise Problem(
-                DUPLICATE_REQUEST,
-                "This X-Request-Id was used for a different request; use a new id.",
-            )
-        if found is IdempotencyRefusal.IN_PROGRESS:
-            raise Problem(
-                DUPLICATE_REQUEST,
-                "The first request with this X-Request-Id is still being answered; retry.",
-                retry_after="1",
-            )
+        if isinstance(found, IdempotencyRefusal):
+            raise _refused_request_id(found)
         if isinstance(found, Claim):
             ctx.claim = found
             return None
@@ -479,13 +480,32 @@ class InquiryHandler:
 
 
 def _parse_json_object(body: bytes) -> dict[str, object]:
+    """The body as a JSON object whose objects repeat no key (exchange/json_body.py)."""
     try:
-        document = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise Problem(INVALID_REQUEST, "The request body must be JSON.") from None
-    if not isinstance(document, dict):
-        raise Problem(INVALID_REQUEST, "The request body must be a JSON object.")
-    return document
+        return parse_object(body)
+    except JsonBodyError as exc:
+        raise Problem(INVALID_REQUEST, exc.message) from None
+
+
+def _refused_request_id(refusal: IdempotencyRefusal) -> Problem:
+    if refusal is IdempotencyRefusal.STALE:
+        return Problem(
+            UNAUTHENTICATED,
+            "The request signature was created before the exchange's replay protection "
+            "started (it restarted, or its shared state was lost), so a replay of it could "
+            "not be told from the first; sign the request again, with a new created, and "
+            "send it.",
+            reason=Reason.STALE.value,
+        )
+    if refusal is IdempotencyRefusal.IN_PROGRESS:
+        return Problem(
+            DUPLICATE_REQUEST,
+            "The first request with this X-Request-Id is still being answered; retry.",
+            retry_after="1",
+        )
+    return Problem(
+        DUPLICATE_REQUEST, "This X-Request-Id was used for a different request; use a new id."
+    )
 
 
 def _provider_refusal(document: object, status: int) -> bytes:

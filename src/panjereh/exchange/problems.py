@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 
+from panjereh.domain.echo import bounded, clip
 from panjereh.domain.errors import PanjerehError
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -67,7 +68,12 @@ ALL_PROBLEMS: tuple[ProblemType, ...] = (
 
 
 class Problem(PanjerehError):
-    """Raised inside the exchange; turned into exactly one problem+json answer."""
+    """Raised inside the exchange; turned into exactly one problem+json answer.
+
+    A ``detail`` that repeats a value from the request quotes it with
+    :func:`panjereh.domain.echo.quoted`; :meth:`body` bounds the whole document besides
+    (every string, the ``instance`` path, every list), so no request makes a large error.
+    """
 
     def __init__(
         self, kind: ProblemType, detail: str, *, retry_after: str | None = None, **extra: Any
@@ -87,8 +93,8 @@ class Problem(PanjerehError):
             "code": self.kind.code,
         }
         if instance is not None:
-            document["instance"] = instance
+            document["instance"] = clip(instance)
         if exchange_id is not None:
             document["exchange_id"] = exchange_id
         document.update(self.extra)
-        return orjson.dumps(document)
+        return orjson.dumps(bounded(document))

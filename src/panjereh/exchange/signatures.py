@@ -29,6 +29,7 @@ import nacl.bindings
 import nacl.exceptions
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from panjereh.domain.echo import clip
 from panjereh.domain.errors import PanjerehError
 
 __all__ = [
@@ -72,6 +73,7 @@ class Reason(StrEnum):
     UNKNOWN_KEY = "unknown-key"
     BAD_SIGNATURE = "bad-signature"
     DIGEST_MISMATCH = "digest-mismatch"
+    STALE = "stale"  # created before the exchange's replay store started (not the verifier's)
 
 
 class SignatureError(PanjerehError):
@@ -458,7 +460,7 @@ def _value(component: Component, message: _Message) -> str:
         if source is None or name[0] == "@":
             raise SignatureError(
                 Reason.COMPONENTS,
-                f"{component.identifier} is covered, but only header fields of the request "
+                f"{clip(component.identifier)} is covered, but only header fields of the request "
                 "can be resolved with ;req, and only in a response.",
             )
         owner = "the request it answers"
@@ -467,7 +469,7 @@ def _value(component: Component, message: _Message) -> str:
         if derived is None:
             raise SignatureError(
                 Reason.COMPONENTS,
-                f"{component.identifier} is covered, but it is not resolved for a "
+                f"{clip(component.identifier)} is covered, but it is not resolved for a "
                 f"{message.what} in this profile.",
             )
         return derived
@@ -477,7 +479,8 @@ def _value(component: Component, message: _Message) -> str:
     value = source.get(name)
     if value is None:
         raise SignatureError(
-            Reason.COMPONENTS, f"{component.identifier} is covered, but {owner} has no {name}."
+            Reason.COMPONENTS,
+            f"{clip(component.identifier)} is covered, but {owner} has no {clip(name)}.",
         )
     return value.strip(" \t")
 

@@ -12,6 +12,12 @@ the configured prefix and a TTL:
   clock, the TTL as a duration, so a worker whose clock is off by seconds still agrees);
 - ``{prefix}idem:<consumer>:<request id>``: ``P|digest|token`` while the first inquiry runs,
   then ``D|digest|<reply>`` for ``ttl_s``;
+- ``{prefix}idem-start``: the second (Unix, by the clock of the worker that set it) since
+  which the store remembers every request id: set when it is missing, by the same
+  script that claims an id, so it is as old as the store's data and disappears with it when
+  Redis restarts empty or is flushed; no TTL.  A signed request created before it is refused
+  (:attr:`IdempotencyRefusal.STALE`); workers sharing Redis share it, so a worker that starts
+  later takes the fresh signatures its elder took;
 - ``{prefix}cache:<key>``: an encoded :class:`StoredReply` for the service's TTL.
 
 The rate and quota keys of one grant share a hash tag, so the script also works on a cluster.
@@ -27,7 +33,7 @@ from typing import Final
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from panjereh.domain.clock import Clock
+from panjereh.domain.clock import Clock, SystemClock
 from panjereh.exchange.cache import StoredReply
 from panjereh.exchange.idempotency import Claim, IdempotencyRefusal, IdempotencyUnavailable
 from panjereh.exchange.limits import (
@@ -70,8 +76,16 @@ end
 return {0, 0}
 """
 
-# KEYS: the key.  ARGV: pending marker, pending TTL ms.  Returns nil when claimed, else the value.
+# KEYS: the key, the store's start.  ARGV: pending marker, pending TTL ms, the second now (the
+# start of a store starting now), the signature's created (-1: not signed).  Returns nil
+# when claimed, 'S' when the signature is older than the store's start, else the value.
 _BEGIN = """
+local since = tonumber(redis.call('GET', KEYS[2]))
+if not since then
+  since = tonumber(ARGV[3])
+  redis.call('SET', KEYS[2], ARGV[3])
+end
+if tonumber(ARGV[4]) >= 0 and tonumber(ARGV[4]) < since then return 'S' end
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return false end
 return redis.call('GET', KEYS[1])
 """
@@ -152,12 +166,17 @@ class RedisLimiter:
 
 
 class RedisIdempotencyStore:
-    """Claims by SET NX of a pending marker; waiters poll every ``poll_s`` until ``wait_s``."""
+    """Claims by SET NX of a pending marker; waiters poll every ``poll_s`` until ``wait_s``.
+
+    ``clock`` is the wall clock signatures are judged by (for the store's start marker).
+    Redis must keep what it is given: ``maxmemory-policy noeviction`` (an evicted id would let
+    its signed request be answered twice; docs/exchange-protocol.md)."""
 
     def __init__(
         self,
         client: Redis,
         *,
+        clock: Clock | None = None,
         prefix: str = DEFAULT_PREFIX,
         ttl_s: float = 600.0,
         pending_ttl_s: float = 120.0,
@@ -168,6 +187,8 @@ class RedisIdempotencyStore:
         self._begin = client.register_script(_BEGIN)
         self._finish = client.register_script(_FINISH)
         self._prefix = prefix
+        self._start_key = f"{prefix}idem-start"
+        self._clock = clock or SystemClock()
         self._ttl_ms = _ms(ttl_s)
         self._pending_ms = _ms(pending_ttl_s)
         self._wait_s = wait_s
@@ -178,22 +199,26 @@ class RedisIdempotencyStore:
         return f"{self._prefix}idem:{consumer}:{request_id}"
 
     async def begin(
-        self, consumer: str, request_id: str, digest: str
+        self, consumer: str, request_id: str, digest: str, *, signed_at: int | None = None
     ) -> Claim | StoredReply | IdempotencyRefusal:
         key = self._key(consumer, request_id)
         claim = Claim(consumer, request_id, digest, secrets.token_hex(8))
         marker = _pending(claim)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._wait_s
+        signed = -1 if signed_at is None else signed_at
         while True:
+            since = math.floor(self._clock.now().timestamp())
             try:
                 value: bytes | None = await self._begin(
-                    keys=(key,), args=(marker, self._pending_ms)
+                    keys=(key, self._start_key), args=(marker, self._pending_ms, since, signed)
                 )
             except RedisError as exc:
                 raise IdempotencyUnavailable("The idempotency store is unavailable.") from exc
             if value is None:
                 return claim
+            if value == b"S":
+                return IdempotencyRefusal.STALE
             state, stored_digest, rest = value.split(b"|", 2)
             if stored_digest.decode() != digest:
                 return IdempotencyRefusal.CONFLICT

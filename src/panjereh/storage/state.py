@@ -71,7 +71,10 @@ def build_state(
         return ExchangeState(
             limiter=MemoryLimiter(clock=clock, monotonic=monotonic),
             idempotency=MemoryIdempotencyStore(
-                ttl_s=idempotency_ttl_s, wait_s=idempotency_wait_s, monotonic=monotonic
+                ttl_s=idempotency_ttl_s,
+                wait_s=idempotency_wait_s,
+                monotonic=monotonic,
+                wall=lambda: clock.now().timestamp(),
             ),
             cache=MemoryCache(monotonic=monotonic),
         )
@@ -79,7 +82,7 @@ def build_state(
     return ExchangeState(
         limiter=RedisLimiter(client, clock=clock, prefix=prefix),
         idempotency=RedisIdempotencyStore(
-            client, prefix=prefix, ttl_s=idempotency_ttl_s, wait_s=idempotency_wait_s
+            client, clock=clock, prefix=prefix, ttl_s=idempotency_ttl_s, wait_s=idempotency_wait_s
         ),
         cache=RedisResponseCache(client, prefix=prefix),
         redis=client,

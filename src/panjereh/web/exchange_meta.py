@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
+from panjereh.domain.echo import quoted
 from panjereh.exchange.openapi import exchange_openapi
 from panjereh.exchange.problems import UNKNOWN_SERVICE, Problem
 from panjereh.registry.model import Service
@@ -57,7 +58,7 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
         service_id = request.path_params["service_id"]
         service = runtime.registry.current.services.get(service_id)
         if service is None or not service.is_callable:
-            problem = Problem(UNKNOWN_SERVICE, f"There is no service {service_id!r}.")
+            problem = Problem(UNKNOWN_SERVICE, f"There is no service {quoted(service_id)}.")
             return Response(
                 problem.body(instance=request.url.path),
                 status_code=404,

@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from panjereh.audit.records import AuditRecord
 from panjereh.config import Environment, Settings
-from panjereh.domain.clock import utc_now
+from panjereh.domain.clock import Clock, utc_now
 from panjereh.exchange.keys import _b64url, public_bytes
 from panjereh.exchange.signatures import RequestSigner, ResponseVerifier, content_digest
 from panjereh.simulator.population import Population
@@ -327,9 +327,17 @@ def demo_api_keys() -> dict[str, str]:
 
 
 @asynccontextmanager
-async def running(database_url: str, data_dir: Path, **overrides: Any) -> AsyncIterator[Platform]:
-    """The platform on a free port over an already prepared database."""
-    port = free_port()
+async def running(
+    database_url: str,
+    data_dir: Path,
+    *,
+    clock: Clock | None = None,
+    port: int | None = None,
+    **overrides: Any,
+) -> AsyncIterator[Platform]:
+    """The platform on a free port (or ``port``: a restart at the same address) over an
+    already prepared database, on ``clock`` if given (a test's controlled clock)."""
+    port = free_port() if port is None else port
     settings = Settings(
         env=Environment.DEVELOPMENT,
         data_dir=data_dir,
@@ -341,7 +349,7 @@ async def running(database_url: str, data_dir: Path, **overrides: Any) -> AsyncI
     engine = create_engine(database_url)
     try:
         await point_services_at(engine, settings.effective_public_url)
-        app = create_app(settings)
+        app = create_app(settings, clock=clock)
         async with serving(app, port) as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
             yield Platform(
                 url=url,

@@ -7,6 +7,7 @@ import base64
 import hashlib
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
@@ -21,7 +22,7 @@ from panjereh.web.runtime import Runtime
 from tests.integration.exchange.harness import PERSON_ID, Platform, prepare_database, running
 
 KEY = bytes(range(32))
-WITH_KEY = {
+WITH_KEY: dict[str, Any] = {
     "audit_payload_key": base64.b64encode(KEY).decode(),
     "audit_payload_key_id": "payload-1",
 }

@@ -247,3 +247,19 @@ async def test_a_search_that_finds_nothing_says_so(area: OperatorArea) -> None:
     page = (await area.get("owner", "/en/operator/services", params={"q": "zzz"})).text
     assert "Found: 0" in page
     assert "Nothing found." in page
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_60k_query_is_echoed_neither_into_the_page_nor_the_way_back(
+    area: OperatorArea,
+) -> None:
+    query = {"q": "a" * 60_000, "page": "2"}
+    for page in ("/en/operator/services", "/en/operator/agencies"):
+        response = await area.get("operator", page, params=query)
+        assert response.status_code == 200
+        assert "a" * 201 not in response.text  # the search box, language and paging links
+    for page in ("/en/operator/services", "/me/inquiries"):  # not signed in: sign in first
+        response = await area.get("nobody", page, params=query)
+        assert response.status_code in (302, 303)
+        assert len(response.headers["location"]) < 500
+        assert "page%3D2" in response.headers["location"]

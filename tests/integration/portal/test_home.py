@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from panjereh.domain.text import persian_digits
 from tests.integration.conftest import Live
 
@@ -58,3 +60,11 @@ async def test_an_unknown_page_is_a_problem_not_a_trace(live: Live) -> None:
     assert response.status_code == 404
     assert response.json()["code"] == "not-found"
     assert "Traceback" not in response.text
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_60k_search_is_not_echoed_into_the_page(live: Live) -> None:
+    response = await live.client.get("/en/", params={"q": "a" * 60_000})
+    assert response.status_code == 200
+    assert "a" * 201 not in response.text
+    assert len(response.content) < 200_000

@@ -194,6 +194,58 @@ async def test_a_key_claimed_by_one_worker_is_replayed_by_another(workers: Facto
     assert await second.idempotency.begin(CONSUMER, RID, "d1") == ANSWER
 
 
+def unix(clock: FixedClock) -> int:
+    return int(clock.now().timestamp())
+
+
+async def test_a_signature_created_before_the_store_started_is_refused_as_stale(
+    state: ExchangeState, clock: FixedClock
+) -> None:
+    started = unix(clock)
+    stale = await state.idempotency.begin(CONSUMER, RID, "d1", signed_at=started - 10)
+    assert stale is IdempotencyRefusal.STALE
+    clock.advance(1)
+    assert isinstance(
+        await state.idempotency.begin(CONSUMER, RID, "d1", signed_at=unix(clock)), Claim
+    )
+
+
+async def test_after_redis_loses_its_data_a_signature_made_before_is_refused(
+    workers: Factory, clock: FixedClock, prefix: str
+) -> None:
+    state = workers()
+    assert state.redis is not None
+    await state.idempotency.begin(CONSUMER, str(uuid.uuid4()), "d0")  # the store's start
+    clock.advance(1)
+    signed = unix(clock)
+    first = await state.idempotency.begin(CONSUMER, RID, "d1", signed_at=signed)
+    assert isinstance(first, Claim)
+    await state.idempotency.complete(first, ANSWER)
+    assert await state.idempotency.begin(CONSUMER, RID, "d1", signed_at=signed) == ANSWER
+    await state.redis.delete(*[k async for k in state.redis.scan_iter(match=f"{prefix}*")])
+    clock.advance(5)  # Redis restarted empty (or was flushed) meanwhile
+    replayed = await state.idempotency.begin(CONSUMER, RID, "d1", signed_at=signed)
+    assert replayed is IdempotencyRefusal.STALE
+    clock.advance(1)
+    again = await state.idempotency.begin(CONSUMER, RID, "d1", signed_at=unix(clock))
+    assert isinstance(again, Claim)  # signed anew after the restart: taken
+
+
+async def test_a_worker_started_later_takes_fresh_signatures_made_before_its_own_start(
+    workers: Factory, clock: FixedClock
+) -> None:
+    early = workers()
+    await early.idempotency.begin(CONSUMER, str(uuid.uuid4()), "d0")  # the store's start
+    clock.advance(30)
+    signed = unix(clock)
+    clock.advance(30)
+    late = workers()  # starts 60 s after the store did; Redis still remembers
+    outcome = await late.idempotency.begin(CONSUMER, RID, "d1", signed_at=signed)
+    assert isinstance(outcome, Claim)
+    await late.idempotency.complete(outcome, ANSWER)
+    assert await early.idempotency.begin(CONSUMER, RID, "d1", signed_at=signed) == ANSWER
+
+
 async def test_a_retry_on_another_worker_gives_up_waiting_after_the_wait_time(
     workers: Factory, prefix: str
 ) -> None:
@@ -241,9 +293,10 @@ async def test_every_key_is_namespaced_and_expires(workers: Factory, prefix: str
     assert state.redis is not None
     keys = sorted([k.decode() async for k in state.redis.scan_iter(match=f"{prefix}*")])
     kinds = sorted(k.removeprefix(prefix).split(":", 1)[0] for k in keys)
-    assert kinds == ["cache", "idem", "idem", "q", "rl"]
+    assert kinds == ["cache", "idem", "idem", "idem-start", "q", "rl"]
     for name in keys:
-        assert await state.redis.pttl(name) > 0
+        if name != f"{prefix}idem-start":  # the store's start: kept until Redis loses it
+            assert await state.redis.pttl(name) > 0
 
 
 async def test_the_health_check_tells_a_reachable_redis_from_an_unreachable_one(

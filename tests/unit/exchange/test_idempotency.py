@@ -25,7 +25,9 @@ class Store:
     def __init__(self, **options: Any) -> None:
         self.clock = FixedClock()
         self.store = MemoryIdempotencyStore(
-            monotonic=lambda: self.clock.now().timestamp(), **options
+            monotonic=lambda: self.clock.now().timestamp(),
+            wall=lambda: self.clock.now().timestamp(),
+            **options,
         )
 
     async def claim(self, request_id: str = RID, digest: str = "d1") -> Claim:
@@ -159,3 +161,38 @@ def test_the_digest_covers_service_purpose_and_body() -> None:
     assert base != request_digest("civil-registry.alive.v1", "benefit", b"{}")
     assert base != request_digest("civil-registry.person.v1", "tax", b"{}")
     assert base != request_digest("civil-registry.person.v1", "benefit", b"{ }")
+
+
+# -- signed requests and the store's memory ---------------------------------------------------
+
+
+async def test_a_signed_request_created_before_the_store_started_is_refused_as_stale() -> None:
+    s = Store()
+    started = int(s.clock.now().timestamp())
+    for created in (started - 200, started - 1):
+        outcome = await s.store.begin("social-security/benefits", RID, "d1", signed_at=created)
+        assert outcome is IdempotencyRefusal.STALE
+    assert len(s.store) == 0  # a stale request claims nothing
+    fresh = await s.store.begin("social-security/benefits", RID, "d1", signed_at=started)
+    assert isinstance(fresh, Claim)  # signed in the second the store started in: taken
+
+
+async def test_a_request_without_a_signature_is_never_stale() -> None:
+    s = Store()
+    assert isinstance(await s.store.begin("social-security/benefits", RID, "d1"), Claim)
+
+
+async def test_an_evicted_request_moves_the_start_past_its_claim() -> None:
+    s = Store(max_entries=2)
+    s.clock.advance(10)
+    first = int(s.clock.now().timestamp())
+    ids = [f"00000000-0000-4000-8000-00000000000{n}" for n in range(3)]
+    await s.store.complete(await s.claim(ids[0]), ANSWER)
+    s.clock.advance(30)
+    for rid in ids[1:]:
+        await s.store.complete(await s.claim(rid), ANSWER)
+    assert len(s.store) == 2  # the first is forgotten: its signed replay must not pass
+    replay = await s.store.begin("social-security/benefits", ids[0], "d1", signed_at=first)
+    assert replay is IdempotencyRefusal.STALE
+    later = await s.store.begin("social-security/benefits", ids[0], "d1", signed_at=first + 1)
+    assert isinstance(later, Claim)

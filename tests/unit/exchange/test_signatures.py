@@ -513,7 +513,7 @@ def test_a_signature_error_has_a_stable_reason_and_pickles() -> None:
     assert str(copy) == "The signature was created 400 s ago."
     assert {reason.value for reason in Reason} == {
         "missing", "malformed", "unsupported", "components", "expired", "future",
-        "unknown-key", "bad-signature", "digest-mismatch",
+        "unknown-key", "bad-signature", "digest-mismatch", "stale",
     }  # fmt: skip
 
 

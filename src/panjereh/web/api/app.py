@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from panjereh import __version__
 from panjereh.web.api import agencies, audit, citizen, errors, grants, misc, services
 from panjereh.web.api.context import ApiContext
+from panjereh.web.api.json_bodies import RefuseRepeatedKeys
 from panjereh.web.runtime import Runtime
 
 
@@ -26,6 +27,7 @@ def create_api(runtime: Runtime) -> FastAPI:
         "Bearer tokens: `panjereh user token NAME`.",
     )
     errors.install(api)
+    api.add_middleware(RefuseRepeatedKeys)
     citizen.install(api)
     ctx = ApiContext(runtime)
     for module in (misc, agencies, services, grants, audit, citizen):

@@ -1,4 +1,8 @@
-"""One error envelope for the management API too: RFC 9457 problem+json."""
+"""One error envelope for the management API too: RFC 9457 problem+json.
+
+Bounded like the exchange's (`panjereh.domain.echo`): field names and values a request sent
+are repeated as short excerpts, and every string and list of the document is bounded.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
+from panjereh.domain.echo import ECHO_LIMIT, ITEMS_LIMIT, bounded, clip
 from panjereh.domain.errors import InvalidValue
 from panjereh.interchange.yaml_io import format_path
 from panjereh.registry.access import Conflict, Forbidden, NotFound
@@ -24,7 +29,7 @@ def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JS
         "detail": detail,
         "code": code,
     }
-    return JSONResponse(body | extra, status_code=status, media_type=PROBLEM)
+    return JSONResponse(bounded(body | extra), status_code=status, media_type=PROBLEM)
 
 
 class Unauthenticated(Exception):
@@ -65,14 +70,17 @@ def install(app: FastAPI) -> None:
 
     async def validation(_r: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)  # noqa: S101
+        found = exc.errors()
         errors = [
             {
-                "field": format_path(tuple(e["loc"][1:])) or str(e["loc"][0]),
-                "message": str(e["msg"]).removeprefix("Value error, "),
+                "field": clip(format_path(tuple(e["loc"][1:])) or str(e["loc"][0])),
+                "message": clip(str(e["msg"]).removeprefix("Value error, "), 2 * ECHO_LIMIT),
             }
-            for e in exc.errors()
+            for e in found[:ITEMS_LIMIT]
         ]
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        if len(found) > len(errors):
+            detail += f"; and {len(found) - len(errors)} more"
         return problem(422, "invalid-request", "Invalid request", detail, errors=errors)
 
     async def http_error(_r: Request, exc: Exception) -> JSONResponse:

@@ -15,6 +15,7 @@ from starlette.responses import Response
 from panjereh.domain.errors import InvalidValue
 from panjereh.registry.access import Conflict, Forbidden, NotFound
 from panjereh.storage.registry_ops import RegistryOps
+from panjereh.web.echo import here
 from panjereh.web.operator.auth import Sessions, Viewer
 from panjereh.web.operator.forms import (
     FormTooLarge,
@@ -119,8 +120,7 @@ class Area:
         """A page asked for without a session: sign in first, then come back (GET only)."""
         if request.method not in ("GET", "HEAD"):
             return self.pages.error(request, locale, None, 403)
-        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return redirect(f"{locale.url('/sign-in')}?{urlencode({'next': here})}")
+        return redirect(f"{locale.url('/sign-in')}?{urlencode({'next': here(request.url)})}")
 
     async def _checked_form(self, request: Request, viewer: Viewer) -> FormData | None:
         """The POSTed form if its CSRF token is the session's (an empty form for a GET)."""

@@ -17,6 +17,7 @@ from panjereh.registry.access import Forbidden, NotFound
 from panjereh.registry.model import Agency, Service, System
 from panjereh.storage.cases_repo import CaseRecord, case_record, cases_page, close_case, get_case
 from panjereh.storage.citizen_repo import WithholdingFilter, WithholdingRow, withholdings
+from panjereh.web.echo import here
 from panjereh.web.operator.actions import _back, _reason
 from panjereh.web.operator.area import Context, Handler
 from panjereh.web.operator.forms import with_param
@@ -61,13 +62,13 @@ async def cases(ctx: Context) -> Response:
     status = status if status in {s.value for s in CaseStatus} else ""
     async with ctx.area.runtime.engine.connect() as conn:
         page = await cases_page(conn, status=status, page=ctx.page_number())
-    here = f"{ctx.request.url.path}?{ctx.request.url.query}"
+    back = here(ctx.request.url)
     return ctx.render(
         "cases.html",
         page=page,
         status=status,
         statuses=[s.value for s in CaseStatus],
-        page_url=lambda number: with_param(here, "page", str(number)),
+        page_url=lambda number: with_param(back, "page", str(number)),
     )
 
 
@@ -134,7 +135,7 @@ async def withholdings_list(ctx: Context) -> Response:
         )
         for r in rows
     ]
-    here = f"{ctx.request.url.path}?{ctx.request.url.query}"
+    back = here(ctx.request.url)
     more = len(shown) > WITHHOLDINGS_PAGE
     shown = shown[:WITHHOLDINGS_PAGE]
     agencies = sorted(
@@ -147,5 +148,5 @@ async def withholdings_list(ctx: Context) -> Response:
         agency=agency or "",
         agencies=agencies,
         first_url=ctx.locale.url("/withholdings") if where.before_id else None,
-        next_url=with_param(here, "before", str(shown[-1].row.id)) if more else None,
+        next_url=with_param(back, "before", str(shown[-1].row.id)) if more else None,
     )

@@ -18,6 +18,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from panjereh.domain.clock import Clock
 from panjereh.domain.jalali import format_datetime
 from panjereh.domain.text import persian_digits
+from panjereh.web.echo import page_query
 from panjereh.web.operator.auth import Viewer
 from panjereh.web.operator.i18n import OperatorLocale
 
@@ -40,7 +41,7 @@ ERROR_STATUSES = (403, 404, 409, 422)
 
 def _without(request: Request, name: str) -> str:
     """This page's path and query, less one parameter (forms come back here)."""
-    query = urlencode([(k, v) for k, v in parse_qsl(request.url.query) if k != name])
+    query = urlencode([(k, v) for k, v in parse_qsl(page_query(request.url.query)) if k != name])
     return f"{request.url.path}?{query}" if query else request.url.path
 
 
@@ -113,7 +114,7 @@ class Pages:
             "viewer": viewer,
             "agency_name": viewer.agency_name(locale.lang) if viewer else None,
             "here": request.url.path,
-            "other_url": locale.switch(request.url.path, request.url.query),
+            "other_url": locale.switch(request.url.path, page_query(request.url.query)),
             "back": _without(request, "done"),
             "detail": None,
             "now": self.clock.now(),

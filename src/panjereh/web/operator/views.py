@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from panjereh.registry.access import NotFound, Principal, can_manage, can_read_private
 from panjereh.registry.model import GrantStatus, ServiceStatus
+from panjereh.web.echo import here
 from panjereh.web.operator import queries
 from panjereh.web.operator.area import Context
 from panjereh.web.operator.forms import with_param
@@ -49,9 +50,8 @@ def _choice(value: str, allowed: type[ServiceStatus] | type[GrantStatus]) -> str
 
 
 def _page_url(ctx: Context) -> Callable[[int], str]:
-    here = ctx.request.url.path
-    query = ctx.request.url.query
-    return lambda number: with_param(f"{here}?{query}", "page", str(number))
+    back = here(ctx.request.url)
+    return lambda number: with_param(back, "page", str(number))
 
 
 def _done(ctx: Context) -> str | None:

@@ -27,6 +27,7 @@ from panjereh.registry.access import Conflict, NotFound
 from panjereh.storage.citizen_repo import CitizenSession
 from panjereh.web.citizen.sessions import CitizenSessions
 from panjereh.web.citizen.view import CitizenView, InquiryQuery, InquiryRow, Reference
+from panjereh.web.echo import here
 from panjereh.web.operator.forms import FormTooLarge, field, read_form, same_token
 from panjereh.web.operator.pages import redirect, secured
 from panjereh.web.policy import Access, route
@@ -138,8 +139,8 @@ class InquiryPages:
         if session is not None:
             return session
         if request.method == "GET" and self.runtime.settings.is_development:
-            here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            return redirect(f"{prefix(locale)}/dev/sign-in?{urlencode({'next': here})}")
+            back = here(request.url)
+            return redirect(f"{prefix(locale)}/dev/sign-in?{urlencode({'next': back})}")
         return self.message(locale, "sign_in_needed", 401)
 
     def agencies(self, reference: Reference, locale: Locale) -> list[tuple[str, str]]:
