@@ -214,6 +214,33 @@ async def test_a_national_code_search_finds_the_persons_records_and_never_echoes
     assert OTHER_CODE not in caplog.text
 
 
+async def test_records_about_a_code_refused_since_they_were_made_can_still_be_searched(
+    api: Api,
+) -> None:
+    """A zero-serial code passed the exchange's checks before that rule (docs/domain.md): the
+    records made about it then stay findable by it."""
+    legacy = "0010000003"
+    record = dataclasses.replace(
+        RECORD,
+        exchange_id=_exchange_id(7),
+        created_at=T0,
+        subject_hash=api.app.runtime.subject_keys.hash(legacy),
+    )
+    store = SqlAuditStore(api.app.runtime.engine)
+    try:
+        await store.append([record])
+    finally:
+        await store.close()
+    answer = await api.client.post(
+        "/api/v1/audit/records/search",
+        json={"national_code": legacy},
+        headers=api.auth("auditor"),
+    )
+    assert answer.status_code == 200, answer.text
+    assert _numbers(answer.json()) == [7]
+    assert legacy not in answer.text
+
+
 @pytest.mark.parametrize("persona", ["stranger", "consumer", "owner"])
 async def test_an_agency_administrator_may_not_search_by_national_code(
     api: Api, persona: str
