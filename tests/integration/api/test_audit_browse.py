@@ -167,6 +167,7 @@ async def test_a_row_carries_every_field_but_only_a_short_subject_reference(api:
         "service_id": PERSON,
         "provider_agency": "civil-registry",
         "purpose": "benefit-eligibility",
+        "purpose_registered": True,
         "subject_ref": hashes[CODE][:12],
         "outcome": "ok",
         "status_code": 200,
