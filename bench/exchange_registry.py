@@ -69,7 +69,8 @@ class BenchRegistry:
 
 
 def _legal_id(n: int) -> str:
-    first_ten = f"{14000000000 // 10 + n:010d}"
+    """Distinct legal IDs 1400001xxxx…: digits 4-9 never all zero (docs/domain.md)."""
+    first_ten = f"{1_400_001_000 + n:010d}"
     return first_ten + legal_id_check_digit(first_ten)
 
 

@@ -38,7 +38,7 @@ from bench.exchange_registry import (
     BenchRegistry,
     Caller,
 )
-from panjereh.domain.identifiers import national_code_check_digit
+from panjereh.domain.identifiers import issuable_national_code
 
 SERVICES_PATH = "/exchange/v1/services/"
 _SPREAD = 2_654_435_761  # odd and not a multiple of 5: i -> i * _SPREAD mod 10^9 is one-to-one
@@ -61,9 +61,9 @@ def national_code(index: int) -> str:
     """The ``index``-th benchmark citizen's national code (distinct for distinct indexes)."""
     while True:
         first_nine = f"{(index * _SPREAD + 123_456_789) % 1_000_000_000:09d}"
-        code = first_nine + national_code_check_digit(first_nine)
-        if len(set(code)) > 1:  # the ten repeated-digit codes are never issued
-            return code
+        code = issuable_national_code(first_nine)  # never a repeated digit or a zero serial
+        if code is not None:
+            return code.value
         index += 1_000_000_007
 
 

@@ -43,6 +43,40 @@ class SubjectRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class CitizenPurpose:
+    """A declared purpose as the citizen reads it: a registered purpose by its registered
+    names; anything else a system declared as "invalid purpose", never its text (an
+    authenticated caller must not be able to write onto a citizen's page)."""
+
+    code: str | None  # the registered code; None for an unregistered declaration
+    name_fa: str
+    name_en: str
+
+    @property
+    def registered(self) -> bool:
+        return self.code is not None
+
+    def name(self, lang: str) -> str:
+        return self.name_en if lang == "en" else self.name_fa
+
+
+INVALID_PURPOSE = CitizenPurpose(None, "هدف نامعتبر", "Invalid purpose")
+
+
+def citizen_purpose(
+    declared: str | None, registered: Mapping[str, tuple[str, str]]
+) -> CitizenPurpose | None:
+    """``declared`` (a record's purpose, kept as sent) for the citizen; ``registered`` maps
+    the registry's purpose codes to their (Persian, English) names. None: nothing declared."""
+    if declared is None:
+        return None
+    names = registered.get(declared)
+    if names is None:
+        return INVALID_PURPOSE
+    return CitizenPurpose(declared, names[0], names[1])
+
+
+@dataclass(frozen=True, slots=True)
 class ConfidentialGrant:
     """A grant marked confidential (any status: a revoked grant's inquiries stay withheld)."""
 

@@ -15,7 +15,7 @@ from panjereh.config import resolve_payload_keys, resolve_pepper
 from panjereh.domain.clock import utc_now
 from panjereh.domain.text import search_key
 from panjereh.interchange.registry_document import GrantDoc, RegistryDocument
-from panjereh.interchange.yaml_io import dump_document, parse_document
+from panjereh.interchange.yaml_io import dump_document, format_path, parse_document
 from panjereh.registry.model import Status
 from panjereh.storage.document_repo import export_document, import_document
 from panjereh.storage.registry_ops import RegistryOps
@@ -94,6 +94,31 @@ def export(output: Path | None) -> None:
     except OSError as exc:
         raise UserError(f"cannot write {output}: {exc.strerror}") from None
     click.echo(f"wrote {output}")
+
+
+@registry.command()
+def check() -> None:
+    """Check the stored registry against today's rules (values let in by an earlier version's
+    rules are read as stored, never dropped); exit status 1 when something is refused."""
+    config = settings()
+
+    async def go() -> RegistryDocument:
+        async with transaction(config) as conn:
+            return await export_document(conn)
+
+    document = run(go())
+    problems = document.problems_today(allow_private=config.allow_private_endpoints)
+    for problem in problems:
+        key = document.key_of(problem.path)
+        click.echo(f"{format_path(problem.path)}{f' ({key})' if key else ''}: {problem.message}")
+    if problems:
+        click.echo(f"{len(problems)} problem(s): fix them before the next import", err=True)
+        raise SystemExit(1)
+    counts = ", ".join(
+        f"{len(getattr(document, kind))} {kind}"
+        for kind in ("agencies", "systems", "services", "grants")
+    )
+    click.echo(f"no problems: {counts} checked")
 
 
 _KINDS = ("agencies", "systems", "services", "grants", "purposes", "citizen-services")

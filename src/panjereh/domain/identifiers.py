@@ -26,8 +26,12 @@ __all__ = [
     "MobileNumber",
     "NationalCode",
     "PostalCode",
+    "issuable_legal_id",
+    "issuable_national_code",
     "legal_id_check_digit",
     "national_code_check_digit",
+    "recorded_legal_id",
+    "recorded_national_code",
 ]
 
 # Far longer than any accepted spelling; stops work on megabyte-sized input.
@@ -126,6 +130,18 @@ def _checksum_error(labels: _Labels) -> InvalidValue:
     )
 
 
+def _check_serial(text: str, labels: _Labels) -> None:
+    """Digits 4-9 are a serial number, never all zero (docs/domain.md, "Why digits 4-9 may
+    not all be zero"); checked after the check digit, so a typo is named as one."""
+    if text[3:9] == "000000":
+        raise _error(
+            labels,
+            "serial",
+            f"A {labels.name_en}'s digits 4 to 9 cannot all be zero.",
+            f"رقم‌های چهارم تا نهم {labels.name_fa} نمی‌توانند همه صفر باشند.",
+        )
+
+
 def _prefix_error(labels: _Labels, length: int) -> InvalidValue:
     return _error(
         labels,
@@ -158,6 +174,15 @@ def national_code_check_digit(first_nine: str) -> str:
     return str(r if r < 2 else 11 - r)
 
 
+def _check_national_code(text: object, *, serial: bool) -> str:
+    text = _check_digits(text, _NATIONAL_CODE)
+    if national_code_check_digit(text[:9]) != text[9]:
+        raise _checksum_error(_NATIONAL_CODE)
+    if serial:
+        _check_serial(text, _NATIONAL_CODE)
+    return text
+
+
 @dataclass(frozen=True, slots=True)
 class NationalCode:
     """A person's 10-digit national code (کد ملی), check digit verified.
@@ -165,15 +190,15 @@ class NationalCode:
     Inputs with 8 or 9 digits are refused rather than left-padded: a missing
     leading zero and a missing digit look the same, and guessing would attach
     a record to the wrong person. The ten repeated-digit codes pass the
-    checksum but are never issued, so they are refused too.
+    checksum but are never issued, so they are refused too, and so are codes
+    whose six-digit serial (digits 4-9, after the issuing office's three) is
+    all zero.
     """
 
     value: str
 
     def __post_init__(self) -> None:
-        text = _check_digits(self.value, _NATIONAL_CODE)
-        if national_code_check_digit(text[:9]) != text[9]:
-            raise _checksum_error(_NATIONAL_CODE)
+        _check_national_code(self.value, serial=True)
 
     @classmethod
     def parse(cls, raw: object) -> Self:
@@ -206,21 +231,29 @@ def legal_id_check_digit(first_ten: str) -> str:
     return str(total % 11 % 10)
 
 
+def _check_legal_id(text: object, *, serial: bool) -> str:
+    text = _check_digits(text, _LEGAL_ID)
+    if legal_id_check_digit(text[:10]) != text[10]:
+        raise _checksum_error(_LEGAL_ID)
+    if serial:
+        _check_serial(text, _LEGAL_ID)
+    return text
+
+
 @dataclass(frozen=True, slots=True)
 class LegalId:
     """The 11-digit national ID of a legal entity (شناسه ملی), check digit verified.
 
     One-digit-repeated IDs are refused as implausible, with their own error
     code, even though only ``"33333333333"`` would pass the checksum: these
-    are placeholders typed into forms and must never reach a registry.
+    are placeholders typed into forms and must never reach a registry. IDs
+    whose digits 4-9 are all zero are refused too (persian-tools' rule).
     """
 
     value: str
 
     def __post_init__(self) -> None:
-        text = _check_digits(self.value, _LEGAL_ID)
-        if legal_id_check_digit(text[:10]) != text[10]:
-            raise _checksum_error(_LEGAL_ID)
+        _check_legal_id(self.value, serial=True)
 
     @classmethod
     def parse(cls, raw: object) -> Self:
@@ -229,6 +262,39 @@ class LegalId:
 
     def __str__(self) -> str:
         return self.value
+
+
+# --- values recorded under the earlier rules, and generators -------------------------
+
+
+def recorded_national_code(raw: object) -> str:
+    """The canonical digits of ``raw`` if it passes every rule but the zero-serial one (added
+    later): for finding what was recorded about it before (the audit log's search), never for
+    accepting new input."""
+    return _check_national_code(_clean(raw, _NATIONAL_CODE), serial=False)
+
+
+def recorded_legal_id(raw: object) -> str:
+    """The canonical digits of ``raw`` if it passes every rule but the zero-serial one: how a
+    legal ID stored before that rule is read back (``panjereh registry check`` lists them)."""
+    return _check_legal_id(_clean(raw, _LEGAL_ID), serial=False)
+
+
+def issuable_national_code(first_nine: str) -> NationalCode | None:
+    """The national code that completes ``first_nine``, or None when no valid code starts so
+    (one repeated digit, or a zero serial): what generators of synthetic people draw from."""
+    try:
+        return NationalCode(first_nine + national_code_check_digit(first_nine))
+    except InvalidValue:
+        return None
+
+
+def issuable_legal_id(first_ten: str) -> LegalId | None:
+    """The legal ID that completes ``first_ten``, or None when no valid ID starts so."""
+    try:
+        return LegalId(first_ten + legal_id_check_digit(first_ten))
+    except InvalidValue:
+        return None
 
 
 # --- postal code (کد پستی) -----------------------------------------------------

@@ -14,8 +14,12 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from panjereh.domain.errors import InvalidValue, PanjerehError
-from panjereh.interchange.registry_document import DocumentProblem, RegistryDocument
+from panjereh.domain.errors import PanjerehError
+from panjereh.interchange.registry_document import (
+    DocumentProblem,
+    RegistryDocument,
+    validation_problems,
+)
 
 Path = tuple[str | int, ...]
 MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
@@ -97,12 +101,8 @@ def parse_document(text: str, *, allow_private: bool) -> RegistryDocument:
 
 
 def _from_validation(exc: ValidationError, lines: dict[Path, int]) -> Iterator[Located]:
-    for error in exc.errors(include_url=False):
-        path = tuple(error["loc"])
-        cause = error.get("ctx", {}).get("error")
-        message = cause.message_en if isinstance(cause, InvalidValue) else error["msg"]
-        message = message.removeprefix("Value error, ")
-        yield Located(_line_of(path, lines), format_path(path), message)
+    for problem in validation_problems(exc):
+        yield _from_problem(problem, lines)
 
 
 def _from_problem(problem: DocumentProblem, lines: dict[Path, int]) -> Located:

@@ -28,6 +28,18 @@ class Forbidden(PanjerehError):
     """The principal may see the object but not do this to it."""
 
 
+class Refused(Forbidden):
+    """A refusal the control plane records: the operation has emitted its event (outcome
+    ``refused``) into the transaction before raising this, having changed nothing else, so
+    whoever runs the transaction commits it and then answers 403 with ``code``."""
+
+    def __init__(self, code: str, *, message_en: str, message_fa: str) -> None:
+        super().__init__(message_en)
+        self.code = code
+        self.message_en = message_en
+        self.message_fa = message_fa
+
+
 class Conflict(PanjerehError):
     """The change contradicts the registry's current state (exists already, wrong status...)."""
 

@@ -17,7 +17,7 @@ from enum import StrEnum
 from faker.providers.address.fa_IR import Provider as AddressProvider
 from faker.providers.person.fa_IR import Provider as PersonProvider
 
-from panjereh.domain.identifiers import NationalCode, national_code_check_digit
+from panjereh.domain.identifiers import NationalCode, issuable_national_code
 from panjereh.domain.text import normalize
 
 # Faker's fa_IR lists mix Arabic and Persian letters (e.g. «ك»): normalize once, as the real
@@ -82,11 +82,8 @@ class Population:
         while len(people) < count:
             rng = random.Random(self._digest(f"sample:{index}"))  # noqa: S311
             index += 1
-            first_nine = f"{rng.randrange(1, 10**9):09d}"
-            if len(set(first_nine)) == 1:
-                continue
-            code = NationalCode.parse(first_nine + national_code_check_digit(first_nine))
-            person = self.person(code)
+            code = issuable_national_code(f"{rng.randrange(1, 10**9):09d}")
+            person = None if code is None else self.person(code)
             if person is not None:
                 people.append(person)
         return people

@@ -8,14 +8,16 @@ object as it now stands.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from panjereh.domain.errors import InvalidValue
+from panjereh.domain.events import AuditEvent, EventOutcome
 from panjereh.interchange.registry_document import (
     AgencyDoc,
     ApiKeyDoc,
@@ -30,6 +32,7 @@ from panjereh.registry.access import (
     Forbidden,
     NotFound,
     Principal,
+    Refused,
     can_manage,
     can_read_grant,
     require_manage,
@@ -46,10 +49,13 @@ from panjereh.storage.document_repo import (
     _services,
     _systems,
 )
+from panjereh.storage.events_repo import ConnectionAuditSink
 from panjereh.storage.registry_repo import bump_version
 from panjereh.storage.tables import agencies, grants, systems
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
+AGENCY_SUSPENDED = "agency-suspended"  # the problem code, and the refusal in its event
 
 
 def revalidate(model: M, *, allow_private: bool) -> M:
@@ -200,12 +206,41 @@ class RegistryOps:
 
     # Credentials ---------------------------------------------------------------------------
 
+    async def _refuse_if_suspended(self, ref: str, action: str) -> None:
+        """A suspended agency's administrator makes no new credential (an operator may): the
+        refusal is a control-plane event, and the only thing written."""
+        agency = ref.split("/", 1)[0]
+        if not self.principal.owns(agency):
+            return
+        status = await self.conn.scalar(select(agencies.c.status).where(agencies.c.code == agency))
+        if status != Status.SUSPENDED.value:
+            return
+        await ConnectionAuditSink(self.conn).emit(
+            AuditEvent(
+                self.now,
+                self.principal.actor,
+                action,
+                "system",
+                ref,
+                self.reason,
+                None,
+                {"refused": AGENCY_SUSPENDED},
+                EventOutcome.REFUSED,
+            )
+        )
+        raise Refused(
+            AGENCY_SUSPENDED,
+            message_en="Your agency is suspended: no new key is issued until it is reactivated.",
+            message_fa="دستگاه شما تعلیق شده است؛ تا رفع تعلیق، کلید تازه‌ای صادر نمی‌شود.",
+        )
+
     async def issue_api_key(
         self, ref: str, *, label: str = "", expires_at: datetime | None = None
     ) -> tuple[str, ApiKeyDoc]:
         """A new key for the system; the plain key is returned once and never stored."""
         require_manage(self.principal, ref.split("/", 1)[0], "system")
         before = await self.system(ref)
+        await self._refuse_if_suspended(ref, "api-key.issue")
         key = new_api_key()
         record = ApiKeyDoc(
             prefix=display_prefix(key),
@@ -224,6 +259,7 @@ class RegistryOps:
         """Issue a new key; every current key keeps working for ``overlap``, then expires."""
         require_manage(self.principal, ref.split("/", 1)[0], "system")
         before = await self.system(ref)
+        await self._refuse_if_suspended(ref, "api-key.rotate")
         cutoff = self.now + overlap
         retired = [
             k.model_copy(update={"expires_at": cutoff})
@@ -262,6 +298,7 @@ class RegistryOps:
     async def add_signing_key(self, ref: str, key_id: str, public_key: str) -> SystemDoc:
         require_manage(self.principal, ref.split("/", 1)[0], "system")
         before = await self.system(ref)
+        await self._refuse_if_suspended(ref, "signing-key.add")
         if any(k.key_id == key_id for k in before.signing_keys):
             raise Conflict("a signing key with this key id exists")
         record: dict[str, Any] = {
@@ -439,3 +476,19 @@ class RegistryOps:
         return await self._write_grant(
             active, "grant.create" if before is None else "grant.reactivate"
         )
+
+
+async def run_ops(
+    engine: AsyncEngine,
+    make: Callable[[AsyncConnection], RegistryOps],
+    action: Callable[[RegistryOps], Awaitable[T]],
+) -> T:
+    """Run ``action`` in one transaction. A `Refused` keeps its event: the transaction
+    commits (the refusal changed nothing else), then the refusal is raised."""
+    refused: Refused | None = None
+    async with engine.begin() as conn:
+        try:
+            return await action(make(conn))
+        except Refused as exc:
+            refused = exc
+    raise refused

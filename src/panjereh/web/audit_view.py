@@ -10,7 +10,7 @@ person, useless for finding out who without the key).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Container
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
@@ -18,10 +18,11 @@ from typing import Any, Protocol
 from panjereh.audit.records import Outcome
 from panjereh.audit.subjects import SubjectKeys
 from panjereh.domain.errors import InvalidValue
-from panjereh.domain.identifiers import NationalCode
+from panjereh.domain.identifiers import recorded_national_code
 from panjereh.domain.jalali import TEHRAN, parse_jalali_date
 from panjereh.domain.text import ascii_digits, normalize
 from panjereh.registry.access import Forbidden, Principal
+from panjereh.registry.fields import owner_of, shown_document
 from panjereh.registry.snapshot import RegistrySnapshot
 from panjereh.storage.audit_browse import (
     EventQuery,
@@ -32,8 +33,6 @@ from panjereh.storage.audit_browse import (
 )
 
 SUBJECT_REF_LENGTH = 12
-REDACTED = "(not shown)"
-_HIDDEN_KEYS = frozenset({"key_hash", "password_hash", "token_hash"})
 _MAX_DATE_LENGTH = 40
 
 
@@ -161,11 +160,11 @@ def subject_hashes(principal: Principal, keys: SubjectKeys, national_code: str) 
         return ()
     if not principal.reads_everything:
         raise Forbidden("only operators and auditors may search the log by national code")
-    try:
-        code = NationalCode.parse(national_code)
+    try:  # a code refused only by a rule added since (docs/domain.md) may have records
+        code = recorded_national_code(national_code)
     except InvalidValue as exc:
         raise _with_field(exc, "national_code") from None
-    return keys.lookup_hashes(code.value)
+    return keys.lookup_hashes(code)
 
 
 def agency_services(snapshot: RegistrySnapshot, agency: str) -> tuple[str, ...]:
@@ -315,7 +314,16 @@ def subject_ref(subject_hash: str | None) -> str | None:
     return subject_hash[:SUBJECT_REF_LENGTH] if subject_hash else None
 
 
-def record_json(row: Row, snapshot: RegistrySnapshot) -> dict[str, Any]:
+def purpose_registered(row: Row, registered: Container[str]) -> bool | None:
+    """Whether the record's declared purpose is one the registry knows (None: none declared).
+    Whoever may see a record sees what was declared — a proof carries it byte for byte — so
+    the views mark an unregistered one rather than hide it; only the citizen's view replaces
+    it (`panjereh.audit.citizen.citizen_purpose`)."""
+    declared = row["purpose"]
+    return None if declared is None else declared in registered
+
+
+def record_json(row: Row, snapshot: RegistrySnapshot, registered: Container[str]) -> dict[str, Any]:
     """A record as the API lists it: no national code, the subject's hash shortened."""
     return {
         "exchange_id": row["exchange_id"],
@@ -325,6 +333,7 @@ def record_json(row: Row, snapshot: RegistrySnapshot) -> dict[str, Any]:
         "service_id": row["service_id"],
         "provider_agency": provider_agency_of(snapshot, row["service_id"]),
         "purpose": row["purpose"],
+        "purpose_registered": purpose_registered(row, registered),
         "subject_ref": subject_ref(row["subject_hash"]),
         "outcome": row["outcome"],
         "status_code": row["status_code"],
@@ -341,17 +350,19 @@ def record_json(row: Row, snapshot: RegistrySnapshot) -> dict[str, Any]:
     }
 
 
-def redact(value: Any) -> Any:
-    """``value`` with every stored credential hash (API key, password, token) blanked out:
-    the events keep them, the views never need them."""
-    if isinstance(value, Mapping):
-        return {k: REDACTED if k in _HIDDEN_KEYS else redact(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [redact(v) for v in value]
-    return value
+def shown_event(row: Row, principal: Principal) -> Row:
+    """An event row with its ``before`` and ``after`` as ``principal`` may see them (the field
+    policy: credential hashes blanked everywhere); the stored, chained event keeps them."""
+    kind, object_id = str(row["object_type"]), str(row["object_id"])
+    owner = owner_of(kind, object_id)
+    return dict(row) | {
+        "before": shown_document(row["before"], principal, kind, owner=owner),
+        "after": shown_document(row["after"], principal, kind, owner=owner),
+    }
 
 
-def event_json(row: Row) -> dict[str, Any]:
+def event_json(row: Row, principal: Principal) -> dict[str, Any]:
+    shown = shown_event(row, principal)
     return {
         "id": row["id"],
         "at": _iso(row["at"]),
@@ -360,7 +371,7 @@ def event_json(row: Row) -> dict[str, Any]:
         "object_type": row["object_type"],
         "object_id": row["object_id"],
         "reason": row["reason"],
-        "before": redact(row["before"]),
-        "after": redact(row["after"]),
+        "before": shown["before"],
+        "after": shown["after"],
         "outcome": row["outcome"],
     }

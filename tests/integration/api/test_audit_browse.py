@@ -167,6 +167,7 @@ async def test_a_row_carries_every_field_but_only_a_short_subject_reference(api:
         "service_id": PERSON,
         "provider_agency": "civil-registry",
         "purpose": "benefit-eligibility",
+        "purpose_registered": True,
         "subject_ref": hashes[CODE][:12],
         "outcome": "ok",
         "status_code": 200,
@@ -212,6 +213,33 @@ async def test_a_national_code_search_finds_the_persons_records_and_never_echoes
     assert _numbers(narrowed.json()) == [5]
     assert CODE not in caplog.text
     assert OTHER_CODE not in caplog.text
+
+
+async def test_records_about_a_code_refused_since_they_were_made_can_still_be_searched(
+    api: Api,
+) -> None:
+    """A zero-serial code passed the exchange's checks before that rule (docs/domain.md): the
+    records made about it then stay findable by it."""
+    legacy = "0010000003"
+    record = dataclasses.replace(
+        RECORD,
+        exchange_id=_exchange_id(7),
+        created_at=T0,
+        subject_hash=api.app.runtime.subject_keys.hash(legacy),
+    )
+    store = SqlAuditStore(api.app.runtime.engine)
+    try:
+        await store.append([record])
+    finally:
+        await store.close()
+    answer = await api.client.post(
+        "/api/v1/audit/records/search",
+        json={"national_code": legacy},
+        headers=api.auth("auditor"),
+    )
+    assert answer.status_code == 200, answer.text
+    assert _numbers(answer.json()) == [7]
+    assert legacy not in answer.text
 
 
 @pytest.mark.parametrize("persona", ["stranger", "consumer", "owner"])

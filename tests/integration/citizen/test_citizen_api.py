@@ -62,17 +62,20 @@ async def test_a_citizen_sees_their_inquiries_newest_first_with_names(
             "code": "benefit-eligibility",
             "name_fa": "بررسی استحقاق مزایا",
             "name_en": "Benefit eligibility",
+            "registered": True,
         },
         "outcome": "ok",
         "reported": False,
     }
     denied = body["inquiries"][4]
     assert (denied["agency"], denied["system"], denied["outcome"]) == (None, None, "denied")
-    assert body["inquiries"][3]["purpose"] == {
-        "code": "unknown-purpose",
-        "name_fa": None,
-        "name_en": None,
+    assert body["inquiries"][3]["purpose"] == {  # declared, but nobody registered it
+        "code": None,
+        "name_fa": "هدف نامعتبر",
+        "name_en": "Invalid purpose",
+        "registered": False,
     }
+    assert "unknown-purpose" not in response.text
     assert CITIZEN not in response.text
     assert world.hash not in response.text
     assert response.headers["cache-control"] == "no-store"

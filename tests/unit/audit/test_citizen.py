@@ -9,6 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from panjereh.audit.citizen import (
+    INVALID_PURPOSE,
+    CitizenPurpose,
     ConfidentialGrant,
     ConfidentialGrants,
     Cursor,
@@ -17,6 +19,7 @@ from panjereh.audit.citizen import (
     Withholding,
     check_limit,
     check_reason,
+    citizen_purpose,
     tehran_day,
 )
 from panjereh.domain.errors import InvalidValue
@@ -128,3 +131,34 @@ def test_limits_and_reasons_are_checked() -> None:
         with pytest.raises(InvalidValue) as caught:
             check_reason(reason)
         assert caught.value.field == "reason"
+
+
+# Declared purposes ----------------------------------------------------------------------------
+
+NAMES = {"benefit-eligibility": ("تعیین استحقاق مزایا", "Benefit eligibility")}
+
+
+def test_a_registered_purpose_reads_as_its_registered_names() -> None:
+    shown = citizen_purpose("benefit-eligibility", NAMES)
+    assert shown == CitizenPurpose("benefit-eligibility", *NAMES["benefit-eligibility"])
+    assert shown is not None
+    assert (shown.registered, shown.name("fa"), shown.name("en")) == (
+        True,
+        "تعیین استحقاق مزایا",
+        "Benefit eligibility",
+    )
+
+
+@pytest.mark.parametrize(
+    "declared", ["Your account is frozen - call 021-8888-0000", "Benefit eligibility", ""]
+)
+def test_anything_else_declared_reads_as_invalid_purpose_never_as_its_text(declared: str) -> None:
+    shown = citizen_purpose(declared, NAMES)
+    assert shown == INVALID_PURPOSE
+    assert shown is not None
+    assert (shown.code, shown.registered) == (None, False)
+    assert (shown.name("fa"), shown.name("en")) == ("هدف نامعتبر", "Invalid purpose")
+
+
+def test_no_declared_purpose_is_none() -> None:
+    assert citizen_purpose(None, NAMES) is None

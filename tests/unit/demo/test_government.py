@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from panjereh.demo import DEMO_CONSUMERS, build_government
+from panjereh.domain.identifiers import LegalId
 from panjereh.interchange.registry_document import RegistryDocument, ServiceDoc
 from panjereh.registry.model import (
     Delivery,
@@ -135,6 +136,14 @@ def test_agencies_keep_their_legal_ids_and_example_addresses(doc: RegistryDocume
     assert all(
         a.contact.email is not None and a.contact.email.endswith(".example") for a in doc.agencies
     )
+
+
+def test_every_demo_legal_id_passes_todays_rules(doc: RegistryDocument) -> None:
+    """Digits 4-9 never all zero included (docs/domain.md): the demo imports on a fresh
+    install, and `panjereh registry check` finds nothing in it."""
+    for agency in doc.agencies:
+        assert LegalId.parse(agency.legal_id).value == agency.legal_id
+    assert doc.problems_today(allow_private=True) == []
 
 
 def test_every_agency_that_provides_or_consumes_has_a_system_for_it(

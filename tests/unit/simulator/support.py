@@ -12,9 +12,8 @@ import jsonschema_rs
 from starlette.applications import Starlette
 
 from panjereh.domain.identifiers import (
-    LegalId,
     NationalCode,
-    legal_id_check_digit,
+    issuable_legal_id,
     national_code_check_digit,
 )
 from panjereh.simulator.app import create_simulator
@@ -63,9 +62,8 @@ def unregistered_national_code() -> str:
 def unregistered_legal_id() -> str:
     register = Companies(Population(SEED))
     for n in range(10_000_000, 10_100_000):
-        ten = f"14{n:08d}"
-        legal = LegalId(ten + legal_id_check_digit(ten))
-        if register.company(legal) is None:
+        legal = issuable_legal_id(f"14{n:08d}")
+        if legal is not None and register.company(legal) is None:
             return legal.value
     raise AssertionError("no unregistered legal id")
 

@@ -14,12 +14,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import Final
 
-from panjereh.domain.identifiers import (
-    LegalId,
-    NationalCode,
-    legal_id_check_digit,
-    national_code_check_digit,
-)
+from panjereh.domain.identifiers import LegalId, issuable_legal_id, issuable_national_code
 from panjereh.simulator.facts.draw import AS_OF, add_years, age_on, between, digits, rng_for
 from panjereh.simulator.facts.names import BRANDS
 from panjereh.simulator.facts.places import CITIES, PROVINCES
@@ -222,8 +217,7 @@ class Companies:
         """``count`` different living citizens who were adults when the term began."""
         chosen: dict[str, Person] = {}
         for _ in range(_OFFICER_TRIES * count):
-            first_nine = f"{rng.randrange(1, 10**9):09d}"
-            code = _national_code(first_nine)
+            code = issuable_national_code(f"{rng.randrange(1, 10**9):09d}")
             person = None if code is None else self.population.person(code)
             if person is None or not person.alive or person.national_code in chosen:
                 continue
@@ -240,14 +234,8 @@ class Companies:
         while len(found) < count:
             rng = rng_for(self.seed, "company-sample", str(index))
             index += 1
-            first_ten = rng.choice(("10", "14")) + f"{rng.randrange(10**8):08d}"
-            company = self.company(LegalId(first_ten + legal_id_check_digit(first_ten)))
+            legal_id = issuable_legal_id(rng.choice(("10", "14")) + f"{rng.randrange(10**8):08d}")
+            company = None if legal_id is None else self.company(legal_id)
             if company is not None:
                 found.append(company)
         return found
-
-
-def _national_code(first_nine: str) -> NationalCode | None:
-    if len(set(first_nine)) == 1:
-        return None
-    return NationalCode(first_nine + national_code_check_digit(first_nine))

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from panjereh.domain.text import search_key
-from panjereh.interchange.registry_document import AgencyDoc, Contact, SystemDoc
+from panjereh.interchange.registry_document import AgencyDoc, SystemDoc
 from panjereh.registry.access import Principal, require_read_private
 from panjereh.registry.model import Status, SystemRole
 from panjereh.web.api.context import (
@@ -21,6 +21,7 @@ from panjereh.web.api.context import (
     Change,
     validated,
 )
+from panjereh.web.api.shown import SystemView, agency_view, system_view
 
 
 class AgencyIn(Change):
@@ -63,12 +64,7 @@ def router(ctx: ApiContext) -> APIRouter:  # noqa: C901 - a flat list of small h
         if search:
             needle = search_key(search)
             found = [a for a in found if needle in search_key(f"{a.name_fa} {a.name_en} {a.code}")]
-        return [
-            a
-            if who.reads_everything or who.owns(a.code)
-            else a.model_copy(update={"contact": Contact()})
-            for a in found
-        ]
+        return [agency_view(a, who) for a in found]
 
     @router.post("/agencies", status_code=201, openapi_extra=OPERATOR)
     async def create_agency(body: AgencyIn, who: Principal = caller) -> AgencyDoc:
@@ -76,7 +72,7 @@ def router(ctx: ApiContext) -> APIRouter:  # noqa: C901 - a flat list of small h
 
     @router.get("/agencies/{code}", openapi_extra=AUTHENTICATED)
     async def get_agency(code: str, who: Principal = caller) -> AgencyDoc:
-        return await ctx.with_ops(who, "read", lambda ops: ops.agency(code))
+        return agency_view(await ctx.with_ops(who, "read", lambda ops: ops.agency(code)), who)
 
     @router.post("/agencies/{code}/suspend", openapi_extra=OPERATOR)
     async def suspend_agency(code: str, body: Change, who: Principal = caller) -> AgencyDoc:
@@ -93,38 +89,42 @@ def router(ctx: ApiContext) -> APIRouter:  # noqa: C901 - a flat list of small h
     # Systems and keys --------------------------------------------------------------------
 
     @router.get("/agencies/{code}/systems", openapi_extra=READERS)
-    async def list_systems(code: str, who: Principal = caller) -> list[SystemDoc]:
+    async def list_systems(code: str, who: Principal = caller) -> list[SystemView]:
         require_read_private(who, code, "agency")
-        return [s for s in (await ctx.document()).systems if s.agency == code]
+        return [system_view(s, who) for s in (await ctx.document()).systems if s.agency == code]
 
     @router.post("/agencies/{code}/systems", status_code=201, openapi_extra=OWNER)
-    async def create_system(code: str, body: SystemIn, who: Principal = caller) -> SystemDoc:
+    async def create_system(code: str, body: SystemIn, who: Principal = caller) -> SystemView:
         doc = validated(
             SystemDoc, {"agency": code, "code": body.code, "name": body.name, "roles": body.roles}
         )
-        return await ctx.with_ops(who, body.reason, lambda ops: ops.create_system(doc))
+        changed = await ctx.with_ops(who, body.reason, lambda ops: ops.create_system(doc))
+        return system_view(changed, who)
 
     @router.get("/systems/{agency}/{system}", openapi_extra=READERS)
-    async def get_system(agency: str, system: str, who: Principal = caller) -> SystemDoc:
-        return await ctx.with_ops(who, "read", lambda ops: ops.system(f"{agency}/{system}"))
+    async def get_system(agency: str, system: str, who: Principal = caller) -> SystemView:
+        found = await ctx.with_ops(who, "read", lambda ops: ops.system(f"{agency}/{system}"))
+        return system_view(found, who)
 
     @router.post("/systems/{agency}/{system}/suspend", openapi_extra=OPERATOR)
     async def suspend_system(
         agency: str, system: str, body: Change, who: Principal = caller
-    ) -> SystemDoc:
-        return await ctx.with_ops(
+    ) -> SystemView:
+        changed = await ctx.with_ops(
             who,
             body.reason,
             lambda ops: ops.set_system_status(f"{agency}/{system}", Status.SUSPENDED),
         )
+        return system_view(changed, who)
 
     @router.post("/systems/{agency}/{system}/reactivate", openapi_extra=OPERATOR)
     async def reactivate_system(
         agency: str, system: str, body: Change, who: Principal = caller
-    ) -> SystemDoc:
-        return await ctx.with_ops(
+    ) -> SystemView:
+        changed = await ctx.with_ops(
             who, body.reason, lambda ops: ops.set_system_status(f"{agency}/{system}", Status.ACTIVE)
         )
+        return system_view(changed, who)
 
     @router.post("/systems/{agency}/{system}/api-keys", status_code=201, openapi_extra=OWNER)
     async def issue_key(
@@ -150,27 +150,30 @@ def router(ctx: ApiContext) -> APIRouter:  # noqa: C901 - a flat list of small h
     @router.post("/systems/{agency}/{system}/api-keys/{prefix}/revoke", openapi_extra=OWNER)
     async def revoke_key(
         agency: str, system: str, prefix: str, body: Change, who: Principal = caller
-    ) -> SystemDoc:
-        return await ctx.with_ops(
+    ) -> SystemView:
+        changed = await ctx.with_ops(
             who, body.reason, lambda ops: ops.revoke_api_key(f"{agency}/{system}", prefix)
         )
+        return system_view(changed, who)
 
     @router.post("/systems/{agency}/{system}/signing-keys", status_code=201, openapi_extra=OWNER)
     async def add_signing_key(
         agency: str, system: str, body: SigningKeyIn, who: Principal = caller
-    ) -> SystemDoc:
-        return await ctx.with_ops(
+    ) -> SystemView:
+        changed = await ctx.with_ops(
             who,
             body.reason,
             lambda ops: ops.add_signing_key(f"{agency}/{system}", body.key_id, body.public_key),
         )
+        return system_view(changed, who)
 
     @router.post("/systems/{agency}/{system}/signing-keys/{key_id}/revoke", openapi_extra=OWNER)
     async def revoke_signing_key(
         agency: str, system: str, key_id: str, body: Change, who: Principal = caller
-    ) -> SystemDoc:
-        return await ctx.with_ops(
+    ) -> SystemView:
+        changed = await ctx.with_ops(
             who, body.reason, lambda ops: ops.revoke_signing_key(f"{agency}/{system}", key_id)
         )
+        return system_view(changed, who)
 
     return router

@@ -26,6 +26,7 @@ from panjereh.web.audit_view import (
     record_json,
     subject_hashes,
 )
+from panjereh.web.purposes import RegisteredPurposes
 
 PUBLIC = {"x-access": "public"}
 READERS_OF_RECORDS = {"x-access": "consumer-or-provider-agency-operator-or-auditor"}
@@ -70,6 +71,7 @@ def _no_code_in_urls() -> InvalidValue:
 def router(ctx: ApiContext) -> APIRouter:  # noqa: C901 - a flat list of small handlers
     router = APIRouter()
     caller = ctx.caller()
+    purposes = RegisteredPurposes(ctx.runtime)
 
     @router.get("/audit/checkpoints", openapi_extra=PUBLIC)
     async def checkpoints(
@@ -89,7 +91,11 @@ def router(ctx: ApiContext) -> APIRouter:  # noqa: C901 - a flat list of small h
         )
         async with ctx.runtime.engine.connect() as conn:
             page = await records_page(conn, query, after=cursor, limit=filters.limit)
-        return {"records": [record_json(r, snapshot) for r in page.rows], "next": page.next}
+        registered = await purposes.current()
+        return {
+            "records": [record_json(r, snapshot, registered) for r in page.rows],
+            "next": page.next,
+        }
 
     @router.get("/audit/records", openapi_extra=READERS_OF_RECORDS)
     async def records(
@@ -170,7 +176,7 @@ def router(ctx: ApiContext) -> APIRouter:  # noqa: C901 - a flat list of small h
         query, cursor = read_event_filters(given, period=parse_instant, after=after)
         async with ctx.runtime.engine.connect() as conn:
             page = await events_page(conn, query, after=cursor, limit=limit)
-        return {"events": [event_json(r) for r in page.rows], "next": page.next}
+        return {"events": [event_json(r, who) for r in page.rows], "next": page.next}
 
     @router.get("/audit/records/{exchange_id}/proof", openapi_extra=PARTIES)
     async def proof(exchange_id: str, who: Principal = caller) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from panjereh.interchange.registry_document import RegistryDocument, validate_as
 from panjereh.registry.access import Principal
 from panjereh.storage.document_repo import export_document
-from panjereh.storage.registry_ops import RegistryOps
+from panjereh.storage.registry_ops import RegistryOps, run_ops
 from panjereh.storage.users_repo import user_for_token
 from panjereh.web.api.errors import Unauthenticated
 from panjereh.web.runtime import Runtime
@@ -62,8 +62,10 @@ class ApiContext:
     async def with_ops(
         self, who: Principal, reason: str, action: Callable[[RegistryOps], Awaitable[T]]
     ) -> T:
-        async with self.transaction() as conn:
-            ops = RegistryOps(
+        """Run ``action`` in one transaction (a refusal the registry records is committed)."""
+
+        def make(conn: AsyncConnection) -> RegistryOps:
+            return RegistryOps(
                 conn,
                 who,
                 now=self.runtime.clock.now(),
@@ -72,7 +74,8 @@ class ApiContext:
                 allow_private=self.runtime.settings.allow_private_endpoints,
                 payload_key=self.runtime.payload_keys is not None,
             )
-            return await action(ops)
+
+        return await run_ops(self.runtime.engine, make, action)
 
     async def document(self) -> RegistryDocument:
         async with self.transaction() as conn:

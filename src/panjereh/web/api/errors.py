@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse
 from panjereh.domain.echo import ECHO_LIMIT, ITEMS_LIMIT, bounded, clip
 from panjereh.domain.errors import InvalidValue
 from panjereh.interchange.yaml_io import format_path
-from panjereh.registry.access import Conflict, Forbidden, NotFound
+from panjereh.registry.access import Conflict, Forbidden, NotFound, Refused
 
 PROBLEM = "application/problem+json"
 
@@ -42,6 +42,10 @@ def install(app: FastAPI) -> None:
 
     async def forbidden(_r: Request, exc: Exception) -> JSONResponse:
         return problem(403, "forbidden", "Forbidden", str(exc))
+
+    async def refused(_r: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, Refused)  # noqa: S101
+        return problem(403, exc.code, "Forbidden", exc.message_en, detail_fa=exc.message_fa)
 
     async def conflict(_r: Request, exc: Exception) -> JSONResponse:
         return problem(409, "conflict", "Conflict", str(exc))
@@ -91,6 +95,7 @@ def install(app: FastAPI) -> None:
 
     app.add_exception_handler(NotFound, not_found)
     app.add_exception_handler(Forbidden, forbidden)
+    app.add_exception_handler(Refused, refused)
     app.add_exception_handler(Conflict, conflict)
     app.add_exception_handler(InvalidValue, invalid)
     app.add_exception_handler(Unauthenticated, unauthenticated)

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from panjereh.domain.text import search_key
 from panjereh.interchange.registry_document import CitizenServiceDoc, Purpose
 from panjereh.registry.access import NotFound, Principal
+from panjereh.registry.fields import owner_of, shown_document
 from panjereh.storage.events_repo import events_for
 from panjereh.web.api.context import AUTHENTICATED, OPERATOR, ApiContext, Change
 
@@ -51,18 +52,21 @@ def router(ctx: ApiContext) -> APIRouter:
     async def history(
         object_type: str, object_id: str, who: Principal = caller
     ) -> list[dict[str, Any]]:
+        """An object's registry events, oldest first; credential hashes in ``before`` and
+        ``after`` are blanked (the stored, chained events keep them)."""
         if not who.reads_everything:
             raise NotFound("no such history")
         async with ctx.transaction() as conn:
             found = await events_for(conn, object_type, object_id)
+        owner = owner_of(object_type, object_id)
         return [
             {
                 "at": e.at.isoformat(),
                 "actor": e.actor,
                 "action": e.action,
                 "reason": e.reason,
-                "before": e.before,
-                "after": e.after,
+                "before": shown_document(e.before, who, object_type, owner=owner),
+                "after": shown_document(e.after, who, object_type, owner=owner),
                 "outcome": e.outcome.value,
             }
             for e in found

@@ -10,6 +10,7 @@ from panjereh.interchange.registry_document import ServiceDoc
 from panjereh.registry.access import Principal
 from panjereh.storage.listings import list_services_page
 from panjereh.web.api.context import AUTHENTICATED, OWNER, ApiContext, Change, validated
+from panjereh.web.api.shown import ServiceView, service_view
 
 
 class ServicePut(Change):
@@ -44,8 +45,10 @@ def router(ctx: ApiContext) -> APIRouter:
             )
 
     @router.get("/services/{service_id}", openapi_extra=AUTHENTICATED)
-    async def get_service(service_id: str, who: Principal = caller) -> ServiceDoc:
-        return await ctx.with_ops(who, "read", lambda ops: ops.service(service_id))
+    async def get_service(service_id: str, who: Principal = caller) -> ServiceView:
+        """One service; its endpoint and provider system only for whom they concern."""
+        doc = await ctx.with_ops(who, "read", lambda ops: ops.service(service_id))
+        return service_view(doc, who)
 
     @router.get("/services/{service_id}/openapi.json", openapi_extra=AUTHENTICATED)
     async def service_openapi(service_id: str, who: Principal = caller) -> dict[str, Any]:
@@ -55,12 +58,13 @@ def router(ctx: ApiContext) -> APIRouter:
     @router.put("/services/{service_id}", openapi_extra=OWNER)
     async def save_service(
         service_id: str, body: ServicePut, who: Principal = caller
-    ) -> ServiceDoc:
+    ) -> ServiceView:
         data = body.service | {"id": service_id}
         doc = validated(
             ServiceDoc, data, allow_private=ctx.runtime.settings.allow_private_endpoints
         )
-        return await ctx.with_ops(who, body.reason, lambda ops: ops.save_service(doc))
+        saved = await ctx.with_ops(who, body.reason, lambda ops: ops.save_service(doc))
+        return service_view(saved, who)
 
     return router
 

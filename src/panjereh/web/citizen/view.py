@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from panjereh.audit.citizen import (
     DEFAULT_LIMIT,
     CaseStatus,
+    CitizenPurpose,
     ConfidentialGrants,
     Cursor,
     Period,
@@ -28,6 +29,7 @@ from panjereh.audit.citizen import (
     Withholding,
     check_limit,
     check_reason,
+    citizen_purpose,
     tehran_day,
 )
 from panjereh.domain.errors import InvalidValue
@@ -76,7 +78,7 @@ class InquiryRow:
     agency: Agency | None
     system: System | None
     service: Service | None
-    purpose: tuple[str, str] | None  # (fa, en)
+    purpose: CitizenPurpose | None  # None: nothing declared
     reported: bool  # the citizen has an open case on it
 
     @property
@@ -85,7 +87,8 @@ class InquiryRow:
         return consumer.split("/", 1)[1] if consumer and "/" in consumer else None
 
     def as_json(self) -> dict[str, Any]:
-        """The API's row: never the national code or the subject hash."""
+        """The API's row: never the national code or the subject hash, and a declared
+        purpose only by its registered names (`citizen_purpose`)."""
         r = self.record
         return {
             "exchange_id": r.exchange_id,
@@ -110,11 +113,12 @@ class InquiryRow:
                 "name_en": self.service.name_en if self.service else None,
             },
             "purpose": None
-            if r.purpose is None
+            if self.purpose is None
             else {
-                "code": r.purpose,
-                "name_fa": self.purpose[0] if self.purpose else None,
-                "name_en": self.purpose[1] if self.purpose else None,
+                "code": self.purpose.code,
+                "name_fa": self.purpose.name_fa,
+                "name_en": self.purpose.name_en,
+                "registered": self.purpose.registered,
             },
             "outcome": r.outcome,
             "reported": self.reported,
@@ -228,7 +232,7 @@ class CitizenView:
             agency,
             system,
             snapshot.services.get(record.service_id or ""),
-            reference.purposes.get(record.purpose or ""),
+            citizen_purpose(record.purpose, reference.purposes),
             record.exchange_id in reported,
         )
 

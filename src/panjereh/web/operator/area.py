@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
+from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
 from panjereh.domain.errors import InvalidValue
 from panjereh.registry.access import Conflict, Forbidden, NotFound
-from panjereh.storage.registry_ops import RegistryOps
+from panjereh.storage.registry_ops import RegistryOps, run_ops
 from panjereh.web.echo import here
 from panjereh.web.operator.auth import Sessions, Viewer
 from panjereh.web.operator.forms import (
@@ -27,6 +28,7 @@ from panjereh.web.operator.forms import (
 from panjereh.web.operator.i18n import OperatorLocale
 from panjereh.web.operator.pages import Pages, redirect, secured
 from panjereh.web.policy import Access
+from panjereh.web.purposes import RegisteredPurposes
 from panjereh.web.runtime import Runtime
 
 T = TypeVar("T")
@@ -65,8 +67,9 @@ class Context:
     async def with_ops(self, reason: str, action: Callable[[RegistryOps], Awaitable[T]]) -> T:
         """Run ``action`` in one transaction; `RegistryOps` authorizes and audits it."""
         runtime = self.area.runtime
-        async with runtime.engine.begin() as conn:
-            ops = RegistryOps(
+
+        def make(conn: AsyncConnection) -> RegistryOps:
+            return RegistryOps(
                 conn,
                 self.viewer.principal,
                 now=runtime.clock.now(),
@@ -75,7 +78,8 @@ class Context:
                 allow_private=runtime.settings.allow_private_endpoints,
                 payload_key=runtime.payload_keys is not None,
             )
-            return await action(ops)
+
+        return await run_ops(runtime.engine, make, action)
 
 
 Handler = Callable[[Context], Awaitable[Response]]
@@ -86,6 +90,7 @@ class Area:
         self.runtime = runtime
         self.pages = Pages(runtime.clock)
         self.sessions = Sessions(runtime)
+        self.purposes = RegisteredPurposes(runtime)
 
     def signed_in(
         self, handler: Handler, locale: OperatorLocale, access: Access, *, enrolment: bool = False

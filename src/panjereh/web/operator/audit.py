@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
@@ -34,9 +34,10 @@ from panjereh.web.audit_view import (
     days_in,
     may_see_record,
     provider_agency_of,
+    purpose_registered,
     read_event_filters,
     read_record_filters,
-    redact,
+    shown_event,
     subject_hashes,
     subject_ref,
 )
@@ -155,7 +156,9 @@ def _choices(principal: Principal, snapshot: RegistrySnapshot) -> dict[str, Any]
     }
 
 
-def _rows(page: Page, snapshot: RegistrySnapshot) -> list[dict[str, Any]]:
+def _rows(
+    page: Page, snapshot: RegistrySnapshot, registered: Container[str]
+) -> list[dict[str, Any]]:
     return [
         {
             "exchange_id": r["exchange_id"],
@@ -165,6 +168,7 @@ def _rows(page: Page, snapshot: RegistrySnapshot) -> list[dict[str, Any]]:
             "service_id": r["service_id"],
             "provider_agency": provider_agency_of(snapshot, r["service_id"]),
             "purpose": r["purpose"],
+            "purpose_registered": purpose_registered(r, registered),
             "outcome": r["outcome"],
             "subject_ref": subject_ref(r["subject_hash"]),
         }
@@ -197,7 +201,7 @@ async def _list(
         return await records_page(conn, query, after=cursor, limit=PAGE_SIZE), None
 
 
-def _render_list(
+async def _render_list(
     ctx: Context,
     filters: Filters,
     page: Page | None,
@@ -205,6 +209,7 @@ def _render_list(
     **extra: Any,
 ) -> Response:
     snapshot = ctx.area.runtime.registry.current
+    registered = await ctx.area.purposes.current()
     return ctx.render(
         "audit_records.html",
         http_status=422 if error else 200,
@@ -212,7 +217,7 @@ def _render_list(
         label=_label(ctx),
         names=Names(snapshot, ctx.locale.lang),
         filters=filters,
-        rows=_rows(page, snapshot) if page is not None else [],
+        rows=_rows(page, snapshot, registered) if page is not None else [],
         error=error,
         may_search=ctx.viewer.principal.reads_everything,
         choices=_choices(ctx.viewer.principal, snapshot),
@@ -228,7 +233,7 @@ async def records(ctx: Context) -> Response:
     if page is not None and page.next is not None:
         here = f"{ctx.request.url.path}?{urlencode(filters.pairs())}"
         next_url = with_param(here, "after", page.next)
-    return _render_list(ctx, filters, page, error, next_url=next_url)
+    return await _render_list(ctx, filters, page, error, next_url=next_url)
 
 
 def _hashes_from_form(ctx: Context) -> tuple[str, ...]:
@@ -257,9 +262,9 @@ async def search(ctx: Context) -> Response:
     try:
         hashes = _hashes_from_form(ctx)
     except InvalidValue as exc:
-        return _render_list(ctx, filters, None, exc.message(ctx.locale.lang))
+        return await _render_list(ctx, filters, None, exc.message(ctx.locale.lang))
     page, error = await _list(ctx, filters, after=field(ctx.form, "after"), hashes=hashes)
-    return _render_list(
+    return await _render_list(
         ctx,
         filters,
         page,
@@ -319,6 +324,7 @@ async def record(ctx: Context) -> Response:
         consumer_agency=consumer_agency_of(row["consumer"]),
         provider_agency=provider_agency_of(snapshot, row["service_id"]),
         subject=subject_ref(row["subject_hash"]),
+        purpose_registered=purpose_registered(row, await ctx.area.purposes.current()),
         proof=proof,
         checkpoint_time=_checkpoint_time(proof),
         waiting=waiting,
@@ -367,10 +373,7 @@ async def events(ctx: Context) -> Response:
     if page is not None and page.next is not None:
         here = f"{ctx.request.url.path}?{urlencode([(k, v) for k, v in values.items() if v])}"
         next_url = with_param(here, "after", page.next)
-    rows = [
-        r | {"before": redact(r["before"]), "after": redact(r["after"])}
-        for r in (page.rows if page is not None else [])
-    ]
+    rows = [shown_event(r, ctx.viewer.principal) for r in (page.rows if page is not None else [])]
     return ctx.render(
         "audit_events.html",
         http_status=422 if error else 200,

@@ -1,9 +1,10 @@
 """The area's pages (reading only; the changes are in `actions`).
 
-Who sees what follows `panjereh.registry.access`: agencies, services and their schemas are
-shown to every signed-in person; an agency's systems and key prefixes, and a service's provider
-system and endpoint, only to that agency's administrators, auditors and operators; a grant
-only to the administrators of its consumer or provider agency, auditors and operators.
+Who sees what follows `panjereh.registry.access` (objects) and `panjereh.registry.fields`
+(their fields, the API's policy too): agencies, services and their schemas are shown to every
+signed-in person; an agency's systems and key prefixes, and a service's provider system and
+endpoint, only to that agency's administrators, auditors and operators; a grant only to the
+administrators of its consumer or provider agency, auditors and operators.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from starlette.responses import Response
 
 from panjereh.registry.access import NotFound, Principal, can_manage, can_read_private
+from panjereh.registry.fields import visible
 from panjereh.registry.model import GrantStatus, ServiceStatus
 from panjereh.web.echo import here
 from panjereh.web.operator import queries
@@ -152,7 +154,7 @@ async def service(ctx: Context) -> Response:
     return ctx.render(
         "service.html",
         service=found,
-        private=can_read_private(ctx.viewer.principal, found["agency"]),
+        private=visible(ctx.viewer.principal, "service", "endpoint_url", owner=found["agency"]),
         page=grants,
         may=Permissions(ctx.viewer.principal),
         page_url=_page_url(ctx),

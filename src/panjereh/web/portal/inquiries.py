@@ -76,7 +76,7 @@ def shown(row: InquiryRow, locale: Locale) -> ShownRow:
         day, clock = local.date().isoformat(), f"{local:%H:%M}"
     agency = None if row.agency is None else row.agency.name_fa if fa else row.agency.name_en
     service = None if row.service is None else row.service.name_fa if fa else row.service.name_en
-    purpose = row.purpose[0 if fa else 1] if row.purpose else r.purpose
+    purpose = row.purpose.name(locale.lang) if row.purpose else t["purpose_none"]
     return ShownRow(
         exchange_id=r.exchange_id,
         day=day,
@@ -84,7 +84,7 @@ def shown(row: InquiryRow, locale: Locale) -> ShownRow:
         agency=agency or t["unknown"],
         system=(row.system.name if row.system else row.system_code) or "",
         service=service or r.service_id or t["unknown"],
-        purpose=purpose or t["unknown"],
+        purpose=purpose,
         outcome=t.get(f"outcome.{r.outcome}", r.outcome),
         outcome_code=r.outcome,
         reported=row.reported,
