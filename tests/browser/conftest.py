@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -51,7 +52,9 @@ class Site:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """The demo government served once for the whole browser session."""
     folder = tmp_path_factory.mktemp("browser")
-    env = demo_environment(folder / "var")
+    # Each browser context says who it is in X-Forwarded-For (a 10.x address of its own), so
+    # one test's failed sign-ins never lock another's address in the shared sign-in throttle.
+    env = demo_environment(folder / "var") | {"PANJEREH_TRUSTED_FORWARDERS": "127.0.0.1"}
     assert run_panjereh(["db", "upgrade"], env).returncode == 0
     seeded = run_panjereh(["demo", "--json"], env)
     assert seeded.returncode == 0, seeded.stderr
@@ -91,7 +94,13 @@ def viewport(request: pytest.FixtureRequest) -> str:
 async def context(browser: Browser, viewport: str) -> AsyncIterator[BrowserContext]:
     size = DESKTOP if viewport == "desktop" else PHONE
     phone = viewport == "phone"
-    made = await browser.new_context(viewport=size, is_mobile=phone, has_touch=phone)
+    address = f"10.{secrets.randbelow(256)}.{secrets.randbelow(256)}.{secrets.randbelow(254) + 1}"
+    made = await browser.new_context(
+        viewport=size,
+        is_mobile=phone,
+        has_touch=phone,
+        extra_http_headers={"X-Forwarded-For": address},
+    )
     try:
         yield made
     finally:
