@@ -24,7 +24,7 @@ versions (3.11 calls fec0::1 and 64:ff9b::7f00:1 global).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 
@@ -118,6 +118,14 @@ class NetworkPolicy:
 
     private_blocks: tuple[IPNetwork, ...] = ()
     allow_http: bool = False
+    _hash: int = field(default=0, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # The transport looks its gate up by policy on every call: hash once, not per call.
+        object.__setattr__(self, "_hash", hash((self.private_blocks, self.allow_http)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     def covers(self, address: IPAddress) -> bool:
         """``address`` (already unwrapped) lies in one of the recorded blocks."""

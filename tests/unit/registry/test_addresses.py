@@ -98,9 +98,10 @@ def test_a_policy_covers_only_its_blocks() -> None:
 def test_the_stored_form_reads_back_as_the_same_policy() -> None:
     stored = NetworkPolicy.parse("10.20.0.0/16 fd00:20::/32", allow_http=True)
 
-    assert stored == NetworkPolicy(
-        (ip_network("10.20.0.0/16"), ip_network("fd00:20::/32")), allow_http=True
-    )
+    made = NetworkPolicy((ip_network("10.20.0.0/16"), ip_network("fd00:20::/32")), allow_http=True)
+    assert stored == made
+    assert hash(stored) == hash(made)  # equal policies of two snapshots share one gate
+    assert stored != NetworkPolicy(made.private_blocks)
 
 
 @pytest.mark.parametrize(
