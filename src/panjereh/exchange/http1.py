@@ -23,7 +23,7 @@ What it does:
   address itself (`Connector`), so nothing resolves the name a second time; over TLS it still
   sends the host name (SNI) and checks the certificate against it.  A kept-alive connection
   was checked when it was made; it is checked again (its address, no resolution) only when a
-  call brings a different gate.
+  call brings a different gate, and dropped for a new connection if that gate refuses it.
 
 Everything that goes wrong is one of the `HttpFailure` subclasses or `TimeoutError`; the
 provider gateway turns them into problems.
@@ -405,8 +405,13 @@ class Http1Client:
         if pool is None:
             pool = self._pools[where.origin] = _Pool(self._idle_timeout)
         connection = pool.take(time.monotonic())
-        if connection is not None and connection.gate is not gate:
-            _readmit(connection, where, gate, pool)
+        if (
+            connection is not None
+            and connection.gate is not gate
+            and not _admits(gate, where, connection)
+        ):
+            connection.abort()  # a fresh resolution decides (the name may have moved)
+            connection = None
         if connection is None:
             connection = await self._connect(where, pool, deadline, gate)
         waiter: asyncio.Future[Answer] = loop.create_future()
@@ -488,16 +493,16 @@ def _returning(connection: _Connection) -> Callable[[], asyncio.Protocol]:
     return lambda: connection
 
 
-def _readmit(connection: _Connection, where: Endpoint, gate: Gate | None, pool: _Pool) -> None:
+def _admits(gate: Gate | None, where: Endpoint, connection: _Connection) -> bool:
     """A kept-alive connection asked for under another gate (another agency's policy, or a
-    changed one): its address checked again, no resolution; refused, it stays in the pool."""
+    changed one): its address checked again, without resolving the name."""
     if gate is not None and connection.address is not None:
         try:
             gate.admit(where, (connection.address,))
         except AddressRefused:
-            pool.release(connection)
-            raise
+            return False
     connection.gate = gate
+    return True
 
 
 def _expire(waiter: asyncio.Future[Answer]) -> None:
