@@ -412,6 +412,7 @@ async def _import(database: Path, registry: BenchRegistry) -> None:
                 actor="bench",
                 reason="exchange benchmark",
                 now=datetime.now(UTC),
+                allow_private=True,  # the stub providers listen on loopback
             )
     finally:
         await engine.dispose()

@@ -98,8 +98,9 @@ class Settings(BaseSettings):
     allow_private_endpoints: bool = Field(
         default=False,
         description=(
-            "Let services register endpoints on loopback, private or link-local addresses "
-            "(the demo and tests need it; never on a production exchange)."
+            "Development only: provider endpoints on loopback and private addresses, and plain "
+            "http, without an operator's record on the agency (the demo and tests need it; "
+            "metadata and the platform's own servers stay refused; never in production)."
         ),
     )
     simulator: bool | None = Field(

@@ -43,6 +43,7 @@ async def worker(
         "PANJEREH_DATA_DIR": str(tmp_path / "var"),
         "PANJEREH_PORT": str(port),
         "PANJEREH_API_KEY_PEPPER": PEPPER,
+        "PANJEREH_ALLOW_PRIVATE_ENDPOINTS": "true",  # the simulated agencies are on loopback
     }
     log = (tmp_path / "worker.log").open("wb")
     process = subprocess.Popen(

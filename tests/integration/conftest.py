@@ -45,7 +45,13 @@ async def live(
 ) -> AsyncIterator[Live]:
     """The platform over a copy of the small demo government (tests/integration/seeded.py)."""
     port = free_port()
-    settings = dev_settings.model_copy(update={"port": port, "api_key_pepper": SecretStr(PEPPER)})
+    settings = dev_settings.model_copy(
+        update={
+            "port": port,
+            "api_key_pepper": SecretStr(PEPPER),
+            "allow_private_endpoints": True,  # the simulated agencies answer on loopback
+        }
+    )
     await engine.dispose()  # no connection may be open while a SQLite file is replaced
     await prepare_database(database_url, sqlite_template)
     await point_services_at(engine, settings.effective_public_url)

@@ -14,7 +14,7 @@ from panjereh.cli.common import UserError, change_options, cli_principal, run, s
 from panjereh.config import resolve_payload_keys, resolve_pepper
 from panjereh.domain.clock import utc_now
 from panjereh.domain.text import search_key
-from panjereh.interchange.registry_document import GrantDoc, RegistryDocument
+from panjereh.interchange.registry_document import AgencyDoc, GrantDoc, RegistryDocument
 from panjereh.interchange.yaml_io import dump_document, format_path, parse_document
 from panjereh.registry.model import Status
 from panjereh.storage.document_repo import export_document, import_document
@@ -59,6 +59,7 @@ def import_(file: Path, dry_run: bool, actor: str, reason: str) -> None:
                 reason=reason,
                 now=utc_now(),
                 payload_key=resolve_payload_keys(config) is not None,
+                allow_private=config.allow_private_endpoints,
             )
             if dry_run:
                 await conn.rollback()
@@ -271,6 +272,40 @@ def rotate_key(system: str, overlap: str, actor: str, reason: str) -> None:
 
     key = run(go())
     click.echo(f"new API key for {system} (shown once, store it now):\n{key}")
+
+
+@registry.command()
+@click.argument("agency")
+@click.option(
+    "--block",
+    "blocks",
+    multiple=True,
+    help="A private address block (CIDR, e.g. 10.20.0.0/16) its endpoints may resolve into "
+    "(repeat; none given: no private address).",
+)
+@click.option(
+    "--allow-http/--https-only",
+    default=False,
+    show_default=True,
+    help="Whether its provider endpoints may be plain http://.",
+)
+@change_options
+def network(
+    agency: str, blocks: tuple[str, ...], allow_http: bool, actor: str, reason: str
+) -> None:
+    """Record where AGENCY's provider endpoints may be (replaces what was recorded)."""
+    config = settings()
+
+    async def go() -> AgencyDoc:
+        async with transaction(config) as conn:
+            return await _ops(conn, actor, reason).set_agency_network(
+                agency, private_blocks=list(blocks), allow_http=allow_http
+            )
+
+    result = run(go())
+    recorded = ", ".join(result.network.private_blocks) if result.network else ""
+    scheme = "http or https" if allow_http else "https only"
+    click.echo(f"agency {agency}: private blocks {recorded or 'none'}; {scheme}")
 
 
 @registry.command()

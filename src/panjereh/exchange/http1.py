@@ -16,7 +16,14 @@ What it does:
 - answers are read whole: Content-Length, chunked, or until the server closes; an answer larger
   than ``max_response_bytes`` is refused and its connection closed;
 - 1xx interim answers are skipped; header values with CR, LF or NUL are refused (no header
-  injection); TLS through the standard library with certificate and host-name checks.
+  injection); TLS through the standard library with certificate and host-name checks;
+- a new connection resolves the host name once (`Resolver`, the event loop's getaddrinfo by
+  default), hands every address the name resolved to to the caller's `Gate` (which refuses the
+  call with `AddressRefused` if any of them may not be reached), then connects to the checked
+  address itself (`Connector`), so nothing resolves the name a second time; over TLS it still
+  sends the host name (SNI) and checks the certificate against it.  A kept-alive connection
+  was checked when it was made; it is checked again (its address, no resolution) only when a
+  call brings a different gate, and dropped for a new connection if that gate refuses it.
 
 Everything that goes wrong is one of the `HttpFailure` subclasses or `TimeoutError`; the
 provider gateway turns them into problems.
@@ -26,11 +33,14 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import ipaddress
 import re
+import socket
 import ssl
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
 from urllib.parse import urlsplit
 
 import httptools
@@ -41,6 +51,7 @@ _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 §5.6.2
 _OWN_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection"})
 # An answer's head (status line and headers) larger than this is refused.
 MAX_HEAD_BYTES = 64 * 1024
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 class HttpFailure(Exception):
@@ -61,6 +72,16 @@ class InvalidAnswer(HttpFailure):
 
 class AnswerTooLarge(HttpFailure):
     """The answer's body was larger than the client accepts."""
+
+
+class AddressRefused(HttpFailure):
+    """The caller's gate does not admit an address the host resolved to: nothing was sent."""
+
+    def __init__(self, host: str, address: str, reason: str) -> None:
+        super().__init__(f"{host} at {address}: {reason}")
+        self.host = host
+        self.address = address
+        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +148,65 @@ def request_bytes(where: Endpoint, headers: Iterable[tuple[str, str]], body: byt
     return b"".join(lines)
 
 
+# Making connections ------------------------------------------------------------------------
+
+
+class Resolver(Protocol):
+    """The addresses a host name resolves to, as text (e.g. ``["192.0.2.7", "2001:db8::7"]``)."""
+
+    def __call__(self, host: str, port: int) -> Awaitable[Sequence[str]]: ...
+
+
+class Connector(Protocol):
+    """Opens a connection to one IP address (``loop.create_connection`` with an address)."""
+
+    def __call__(
+        self,
+        factory: Callable[[], asyncio.Protocol],
+        address: str,
+        port: int,
+        *,
+        ssl: ssl.SSLContext | None,
+        server_hostname: str | None,
+    ) -> Awaitable[tuple[asyncio.BaseTransport, asyncio.BaseProtocol]]: ...
+
+
+class Gate(Protocol):
+    """Decides whether a connection for ``where`` may be made to ``addresses`` (every address
+    its host resolved to, or the one a kept-alive connection is at)."""
+
+    def admit(self, where: Endpoint, addresses: Sequence[IPAddress]) -> None:
+        """Return if it may; raise `AddressRefused` naming the first address that may not."""
+
+
+async def system_resolver(host: str, port: int) -> list[str]:
+    """The event loop's getaddrinfo (the system's resolver), each address once, in order."""
+    found = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in found))
+
+
+async def loop_connector(
+    factory: Callable[[], asyncio.Protocol],
+    address: str,
+    port: int,
+    *,
+    ssl: ssl.SSLContext | None,
+    server_hostname: str | None,
+) -> tuple[asyncio.BaseTransport, asyncio.BaseProtocol]:
+    """``loop.create_connection`` to an IP address (asyncio does not resolve one again)."""
+    return await asyncio.get_running_loop().create_connection(
+        factory, address, port, ssl=ssl, server_hostname=server_hostname
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Dialer:
+    """How new connections are made; tests give their own resolver or connector."""
+
+    resolve: Resolver = field(default=system_resolver)
+    connect: Connector = field(default=loop_connector)
+
+
 class _Connection(asyncio.Protocol):
     """One TCP (or TLS) connection and the answer it is reading."""
 
@@ -138,6 +218,8 @@ class _Connection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.closed = False
         self.idle_since = 0.0
+        self.address: IPAddress | None = None  # where it is connected (checked by `gate`)
+        self.gate: Gate | None = None
         self._waiter: asyncio.Future[Answer] | None = None
         self._reset()
 
@@ -296,19 +378,25 @@ class Http1Client:
         max_response_bytes: int,
         idle_timeout: float = 10.0,
         ssl_context: ssl.SSLContext | None = None,
+        dialer: Dialer | None = None,
     ) -> None:
         self._max = max_response_bytes
         self._idle_timeout = idle_timeout
         self._ssl = ssl_context
+        self.dialer = dialer if dialer is not None else Dialer()
         self._pools: dict[tuple[str, str, int], _Pool] = {}
         self._closed = False
 
     def idle_connections(self) -> int:
         return sum(len(pool) for pool in self._pools.values())
 
-    async def post(self, where: Endpoint, request: bytes, timeout: float) -> Answer:
+    async def post(
+        self, where: Endpoint, request: bytes, timeout: float, gate: Gate | None = None
+    ) -> Answer:
         """Send ``request`` (from `request_bytes`) to ``where``; the answer, or an
-        `HttpFailure`, or TimeoutError after ``timeout`` seconds in all."""
+        `HttpFailure`, or TimeoutError after ``timeout`` seconds in all.  ``gate`` admits the
+        addresses of a new connection (None: any address; the provider transport always gives
+        one)."""
         if self._closed:
             raise ConnectFailed("the client is closed")
         loop = asyncio.get_running_loop()
@@ -317,8 +405,15 @@ class Http1Client:
         if pool is None:
             pool = self._pools[where.origin] = _Pool(self._idle_timeout)
         connection = pool.take(time.monotonic())
+        if (
+            connection is not None
+            and connection.gate is not gate
+            and not _admits(gate, where, connection)
+        ):
+            connection.abort()  # a fresh resolution decides (the name may have moved)
+            connection = None
         if connection is None:
-            connection = await self._connect(where, pool, deadline)
+            connection = await self._connect(where, pool, deadline, gate)
         waiter: asyncio.Future[Answer] = loop.create_future()
         timer = loop.call_at(deadline, _expire, waiter)
         try:
@@ -329,25 +424,62 @@ class Http1Client:
             if not waiter.done() or waiter.cancelled() or _failed(waiter):
                 connection.abort()
 
-    async def _connect(self, where: Endpoint, pool: _Pool, deadline: float) -> _Connection:
-        loop = asyncio.get_running_loop()
+    async def _connect(
+        self, where: Endpoint, pool: _Pool, deadline: float, gate: Gate | None
+    ) -> _Connection:
         tls = None
         if where.scheme == "https":
             tls = self._ssl if self._ssl is not None else _default_tls()
+        async with asyncio.timeout_at(deadline):
+            addresses = await self._addresses(where)
+            if gate is not None:
+                gate.admit(where, addresses)
+            return await self._open(where, pool, addresses, tls, gate)
+
+    async def _addresses(self, where: Endpoint) -> list[IPAddress]:
+        """The host as written when it is an IP address, else every address it resolves to."""
         try:
-            async with asyncio.timeout_at(deadline):
-                _, connection = await loop.create_connection(
-                    lambda: _Connection(pool, self._max, tls=tls is not None),
-                    where.host,
+            return [ipaddress.ip_address(where.host)]
+        except ValueError:
+            pass
+        try:
+            found = [
+                ipaddress.ip_address(a) for a in await self.dialer.resolve(where.host, where.port)
+            ]
+        except (OSError, ValueError):
+            raise ConnectFailed("cannot resolve the provider's host name") from None
+        if not found:
+            raise ConnectFailed("the provider's host name has no address")
+        return found
+
+    async def _open(
+        self,
+        where: Endpoint,
+        pool: _Pool,
+        addresses: Sequence[IPAddress],
+        tls: ssl.SSLContext | None,
+        gate: Gate | None,
+    ) -> _Connection:
+        """A connection to the first of ``addresses`` that accepts one, in order."""
+        failure: OSError | None = None
+        for address in addresses:
+            connection = _Connection(pool, self._max, tls=tls is not None)
+            try:
+                await self.dialer.connect(
+                    _returning(connection),
+                    str(address),
                     where.port,
                     ssl=tls,
                     server_hostname=where.host if tls is not None else None,
                 )
-        except TimeoutError:
-            raise
-        except (OSError, ssl.SSLError) as exc:
-            raise ConnectFailed(f"cannot connect: {exc.__class__.__name__}") from None
-        return connection
+            except OSError as exc:  # ssl.SSLError and CertificateError are OSErrors too
+                failure = exc
+                continue
+            connection.address = address
+            connection.gate = gate
+            return connection
+        name = failure.__class__.__name__ if failure is not None else "no address"
+        raise ConnectFailed(f"cannot connect: {name}")
 
     async def close(self) -> None:
         self._closed = True
@@ -355,6 +487,22 @@ class Http1Client:
             pool.close()
         self._pools.clear()
         await asyncio.sleep(0)  # let the transports run their connection_lost
+
+
+def _returning(connection: _Connection) -> Callable[[], asyncio.Protocol]:
+    return lambda: connection
+
+
+def _admits(gate: Gate | None, where: Endpoint, connection: _Connection) -> bool:
+    """A kept-alive connection asked for under another gate (another agency's policy, or a
+    changed one): its address checked again, without resolving the name."""
+    if gate is not None and connection.address is not None:
+        try:
+            gate.admit(where, (connection.address,))
+        except AddressRefused:
+            return False
+    connection.gate = gate
+    return True
 
 
 def _expire(waiter: asyncio.Future[Answer]) -> None:

@@ -48,6 +48,10 @@ PROVIDER_UNAVAILABLE = ProblemType(
 )
 PROVIDER_TIMEOUT = ProblemType("provider-timeout", 504, "Provider timed out", ErrorSource.PROVIDER)
 PROVIDER_ERROR = ProblemType("provider-error", 502, "Provider error", ErrorSource.PROVIDER)
+# The provider's endpoint leads to an address the exchange does not call (docs/registry.md).
+PROVIDER_ADDRESS_REFUSED = ProblemType(
+    "provider-address-refused", 502, "Provider address refused", ErrorSource.PROVIDER
+)
 
 ALL_PROBLEMS: tuple[ProblemType, ...] = (
     UNKNOWN_SERVICE,
@@ -64,6 +68,7 @@ ALL_PROBLEMS: tuple[ProblemType, ...] = (
     PROVIDER_UNAVAILABLE,
     PROVIDER_TIMEOUT,
     PROVIDER_ERROR,
+    PROVIDER_ADDRESS_REFUSED,
 )
 
 

@@ -5,7 +5,9 @@ of docs/http-signatures.md) and carries ``X-Exchange-Id``, ``X-Consumer-System``
 ``X-Purpose``.  A provider system's circuit breaker opens on consecutive failures or a failure
 rate and refuses calls at once while open; its bulkhead caps the calls in flight to it, so one
 slow agency cannot take every connection; a service marked idempotent is retried on transport
-failures and 502/503/504 answers, within its timeout and a retry budget per provider.
+failures and 502/503/504 answers, within its timeout and a retry budget per provider.  A call
+refused for the provider's address (``provider-address-refused``) is not retried: the name
+would lead to the same place.
 """
 
 from __future__ import annotations
@@ -188,7 +190,14 @@ class ProviderGateway:
         async def attempt(left: float) -> ProviderReply:
             nonlocal attempts
             attempts += 1
-            return await self._transport.post(target.url, body, signed, max(left, 0.001))
+            return await self._transport.post(
+                target.url,
+                body,
+                signed,
+                max(left, 0.001),
+                policy=service.agency.network,
+                service=service.id,
+            )
 
         try:
             reply = await call_with_retries(

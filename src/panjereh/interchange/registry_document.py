@@ -33,6 +33,7 @@ from pydantic import (
 from panjereh.domain.errors import InvalidValue
 from panjereh.domain.identifiers import LegalId, recorded_legal_id
 from panjereh.domain.text import normalize
+from panjereh.registry.addresses import DEFAULT_POLICY, NetworkPolicy, parse_blocks
 from panjereh.registry.endpoints import validate_endpoint_url
 from panjereh.registry.model import (
     AgencyKind,
@@ -97,6 +98,23 @@ class Contact(Strict):
     phone: Annotated[str, Field(max_length=40)] | None = None
 
 
+class NetworkDoc(Strict):
+    """Where the agency's provider endpoints may be besides public addresses over https: private
+    address blocks (CIDRs) and plain http.  Only an operator sets it (docs/registry.md)."""
+
+    private_blocks: list[str] = []
+    allow_http: StrictBool = False
+
+    @field_validator("private_blocks")
+    @classmethod
+    def _blocks(cls, value: list[str]) -> list[str]:
+        return [str(block) for block in parse_blocks(value)]
+
+    @property
+    def policy(self) -> NetworkPolicy:
+        return NetworkPolicy.parse(" ".join(self.private_blocks), allow_http=self.allow_http)
+
+
 class AgencyDoc(Strict):
     code: Code
     legal_id: str
@@ -106,6 +124,17 @@ class AgencyDoc(Strict):
     parent: Code | None = None  # the ministry an organization belongs to
     contact: Contact = Contact()
     status: Status = Status.ACTIVE
+    network: NetworkDoc | None = None  # None: no private blocks, https only
+
+    @field_validator("network")
+    @classmethod
+    def _no_empty_network(cls, value: NetworkDoc | None) -> NetworkDoc | None:
+        """One way to say "nothing recorded", so equal agencies compare equal."""
+        return None if value == NetworkDoc() else value
+
+    @property
+    def policy(self) -> NetworkPolicy:
+        return self.network.policy if self.network is not None else DEFAULT_POLICY
 
     @field_validator("legal_id")
     @classmethod
@@ -218,6 +247,8 @@ class ServiceDoc(Strict):
     @classmethod
     def _endpoint(cls, value: str, info: ValidationInfo) -> str:
         context = info.context or {}
+        if context.get("stored"):  # read back from the database: checked when it came in
+            return value
         return validate_endpoint_url(value, allow_private=bool(context.get("allow_private")))
 
     @field_validator("request_schema", "response_schema")

@@ -53,6 +53,12 @@ RULES: tuple[FieldRule, ...] = (
         "which of the agency's systems serves it (an agency's systems are private to it)",
     ),
     FieldRule("agency", "contact", Audience.OWNER, "people's e-mail addresses and phones"),
+    FieldRule(
+        "agency",
+        "network",
+        Audience.OWNER,
+        "its internal address blocks and whether it serves plain http: a map for an attacker",
+    ),
     FieldRule("system", "api_keys[].key_hash", Audience.NOBODY, "an API key's peppered hash"),
     FieldRule("user", "password_hash", Audience.NOBODY, "an argon2id password hash"),
     FieldRule("user", "token_hash", Audience.NOBODY, "an API token's hash"),

@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 from panjereh.domain.errors import InvalidValue
+from panjereh.registry.addresses import DEFAULT_POLICY, NetworkPolicy
 
 _SLUG = r"[a-z0-9]+(?:-[a-z0-9]+)*"
 # Also valid ECMA-262 (JSON Schema) syntax: the OpenAPI description reuses it.
@@ -120,6 +121,7 @@ class Agency:
     status: Status
     kind: AgencyKind = AgencyKind.ORGANIZATION
     parent_id: int | None = None
+    network: NetworkPolicy = DEFAULT_POLICY  # where its provider endpoints may be
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,10 @@ its natural key); objects the document does not mention are left alone.  Every o
 changes gets one registry event with its before and after, and nothing changes at all if any
 part fails (one transaction).  Importing the same document twice changes nothing the second
 time.
+
+A service whose endpoint is new or changed is checked against its agency's network policy as
+the agency stands after the document's own agencies were written
+(`panjereh.registry.endpoints.check_endpoint_policy`); what is stored is read back as it is.
 """
 
 from __future__ import annotations
@@ -37,8 +41,15 @@ from panjereh.interchange.registry_document import (
     SubjectDoc,
     SystemDoc,
 )
+from panjereh.registry.addresses import NetworkPolicy
+from panjereh.registry.endpoints import check_endpoint_policy
 from panjereh.storage.events_repo import ConnectionAuditSink
-from panjereh.storage.registry_repo import bump_version, format_roles, parse_roles
+from panjereh.storage.registry_repo import (
+    bump_version,
+    format_roles,
+    network_from_row,
+    parse_roles,
+)
 from panjereh.storage.tables import (
     agencies,
     api_keys,
@@ -51,7 +62,8 @@ from panjereh.storage.tables import (
 )
 
 M = TypeVar("M", bound=BaseModel)
-# What is already stored was validated when it came in: read back, it never fails.
+# What is already stored was validated when it came in, under the rules of that day: read back
+# as it is, never refused for a rule made later.
 TRUSTED = {"allow_private": True, STORED: True}
 
 
@@ -131,9 +143,21 @@ async def _agencies(conn: AsyncConnection, codes: dict[int, str]) -> dict[str, A
                 "parent": codes.get(r["parent_id"]) if r["parent_id"] else None,
                 "contact": contact,
                 "status": r["status"],
+                "network": {
+                    "private_blocks": (r["private_blocks"] or "").split(),
+                    "allow_http": bool(r["allow_http"]),
+                },
             },
         )
     return result
+
+
+async def _policies(conn: AsyncConnection, codes: set[str]) -> dict[str, NetworkPolicy]:
+    """The network policies of these agencies as they now stand."""
+    query = select(agencies.c.code, agencies.c.private_blocks, agencies.c.allow_http).where(
+        agencies.c.code.in_(sorted(codes))
+    )
+    return {r["code"]: network_from_row(r) for r in (await conn.execute(query)).mappings()}
 
 
 async def _systems(
@@ -278,9 +302,11 @@ class _Importer:
         reason: str,
         now: datetime,
         payload_key: bool = False,
+        allow_private: bool = False,
     ) -> None:
         self.conn = conn
         self.payload_key = payload_key
+        self.allow_private = allow_private
         self.sink = ConnectionAuditSink(conn)
         self.actor = actor
         self.reason = reason
@@ -418,11 +444,14 @@ class _Importer:
     async def services(self, docs: list[ServiceDoc]) -> None:
         refs = {v: k for k, v in self.system_ids.items()}
         existing = await _services(self.conn, refs, docs[0].id if len(docs) == 1 else None)
+        policies = await _policies(self.conn, {doc.agency for doc in docs})
         for doc in docs:
             before = existing.get(doc.id)
             if before == doc:
                 self.result.unchanged += 1
                 continue
+            if before is None or before.endpoint_url != doc.endpoint_url:
+                self._check_endpoint(doc, policies.get(doc.agency, NetworkPolicy()))
             if doc.keep_payloads and not self.payload_key:
                 raise InvalidValue(
                     "service.keep-payloads-without-key",
@@ -449,6 +478,17 @@ class _Importer:
                     .values(values | {"row_version": services.c.row_version + 1})
                 )
             await self.event("service", doc.id, before, doc)
+
+    def _check_endpoint(self, doc: ServiceDoc, policy: NetworkPolicy) -> None:
+        try:
+            check_endpoint_policy(doc.endpoint_url, policy, allow_private=self.allow_private)
+        except InvalidValue as exc:
+            raise InvalidValue(
+                exc.code,
+                message_en=f"service {doc.id}: {exc.message_en}",
+                message_fa=f"خدمت {doc.id}: {exc.message_fa}",
+                field="endpoint_url",
+            ) from None
 
     async def grants(self, docs: list[GrantDoc]) -> None:
         refs = {v: k for k, v in self.system_ids.items()}
@@ -517,6 +557,8 @@ def _agency_values(doc: AgencyDoc, now: datetime) -> dict[str, Any]:
         "contact_phone": contact.phone,
         "search_key": search_key(f"{doc.name_fa} {doc.name_en} {doc.code}"),
         "updated_at": now,
+        "private_blocks": " ".join(doc.network.private_blocks) if doc.network else "",
+        "allow_http": doc.network.allow_http if doc.network else False,
     }
 
 
@@ -553,14 +595,24 @@ async def import_document(
     reason: str,
     now: datetime,
     payload_key: bool = False,
+    allow_private: bool = False,
 ) -> ImportResult:
     """Merge ``doc`` into the registry inside the caller's transaction (see module docstring).
 
     The caller validated ``doc`` (including ``doc.problems()``) against the document alone;
     references to objects that exist only in the database are resolved here.  A service that
-    keeps payloads is refused unless ``payload_key`` (the process has a payload key).
+    keeps payloads is refused unless ``payload_key`` (the process has a payload key); a new or
+    changed endpoint must fit its agency's network policy unless ``allow_private``
+    (PANJEREH_ALLOW_PRIVATE_ENDPOINTS, development).
     """
-    importer = _Importer(conn, actor=actor, reason=reason, now=now, payload_key=payload_key)
+    importer = _Importer(
+        conn,
+        actor=actor,
+        reason=reason,
+        now=now,
+        payload_key=payload_key,
+        allow_private=allow_private,
+    )
     await importer.refresh_ids()
     await importer.purposes(doc.purposes)
     await importer.agencies(doc.agencies)

@@ -22,6 +22,7 @@ from panjereh.interchange.registry_document import (
     AgencyDoc,
     ApiKeyDoc,
     GrantDoc,
+    NetworkDoc,
     Purpose,
     ServiceDoc,
     SystemDoc,
@@ -92,6 +93,7 @@ class RegistryOps:
             reason=self.reason,
             now=self.now,
             payload_key=self.payload_key,
+            allow_private=self.allow_private,
         )
         importer.action = action
         await importer.refresh_ids()
@@ -172,10 +174,33 @@ class RegistryOps:
 
     async def _write_agency(self, doc: AgencyDoc, status: Status) -> AgencyDoc:
         action = "agency.suspend" if status is Status.SUSPENDED else "agency.reactivate"
+        return await self._save_agency(doc, action)
+
+    async def _save_agency(self, doc: AgencyDoc, action: str) -> AgencyDoc:
         importer = await self._importer(action)
         await importer.agencies([doc])
         await bump_version(self.conn, self.now)
         return doc
+
+    async def set_agency_network(
+        self, code: str, *, private_blocks: list[str], allow_http: bool
+    ) -> AgencyDoc:
+        """Record where the agency's provider endpoints may be (private address blocks, plain
+        http), replacing what was recorded: an operator's decision, never the agency's own
+        (one event, "agency.network", with the record before and after).  Services already
+        registered are not re-checked here; the exchange applies the new record within a
+        second (kept-alive connections are checked against it again)."""
+        require_operator(self.principal)
+        before = await self.agency(code)
+        network = validate_as(
+            NetworkDoc,
+            {"private_blocks": private_blocks, "allow_http": allow_http},
+            allow_private=self.allow_private,
+        )
+        after = revalidate(
+            before.model_copy(update={"network": network}), allow_private=self.allow_private
+        )
+        return await self._save_agency(after, "agency.network")
 
     async def create_system(self, doc: SystemDoc) -> SystemDoc:
         require_manage(self.principal, doc.agency, "agency")

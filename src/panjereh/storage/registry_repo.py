@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from panjereh.registry.addresses import DEFAULT_POLICY, NetworkPolicy
 from panjereh.registry.model import (
     Agency,
     AgencyKind,
@@ -74,7 +75,16 @@ def agency_from_row(row: Row) -> Agency:
         status=Status(row["status"]),
         kind=AgencyKind(row["kind"]),
         parent_id=row["parent_id"],
+        network=network_from_row(row),
     )
+
+
+def network_from_row(row: Row) -> NetworkPolicy:
+    """The agency's network policy as stored (its blocks were checked on the way in)."""
+    blocks, allow_http = row["private_blocks"] or "", bool(row["allow_http"])
+    if not blocks and not allow_http:
+        return DEFAULT_POLICY
+    return NetworkPolicy.parse(blocks, allow_http=allow_http)
 
 
 def service_from_row(row: Row, agency: Agency) -> Service:

@@ -65,6 +65,10 @@ agencies = Table(
     Column("search_key", Text, nullable=False, server_default=""),
     Column("updated_at", UTCDateTime, nullable=True),
     Column("row_version", Integer, nullable=False, server_default="1"),
+    # Where its provider endpoints may be, set by an operator (registry/addresses.py): private
+    # address blocks (CIDRs, space-separated) and whether plain http is allowed.
+    Column("private_blocks", Text, nullable=False, server_default=""),
+    Column("allow_http", Boolean, nullable=False, server_default=false()),
 )
 
 systems = Table(

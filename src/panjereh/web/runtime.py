@@ -25,6 +25,7 @@ from panjereh.domain.clock import Clock
 from panjereh.domain.throttle import Throttle
 from panjereh.exchange.asgi import InquiryEndpoint
 from panjereh.exchange.callers import Authenticator
+from panjereh.exchange.egress import EgressRules
 from panjereh.exchange.inquiry import InquiryHandler
 from panjereh.exchange.keys import ExchangeKeys, keys_from_settings, load_keys
 from panjereh.exchange.metrics import ExchangeMetrics, Readings
@@ -43,6 +44,7 @@ from panjereh.storage.partitions import ensure_partitions
 from panjereh.storage.registry_repo import load_snapshot, record_key_usage, registry_version
 from panjereh.storage.state import ExchangeState, build_state
 from panjereh.storage.throttle import build_throttle
+from panjereh.web.egress import own_servers
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +155,9 @@ class Runtime:
             payload_store=store if payload_keys is not None else None,
         )
         metrics = ExchangeMetrics(multiprocess_dir=multiprocess_metrics_dir(settings))
-        transport = ProviderTransport()
+        transport = ProviderTransport(
+            egress=EgressRules(allow_private=settings.allow_private_endpoints)
+        )
         state = build_state(settings.redis_url, clock=clock)
         holder = _KeysHolder(keys)
         subjects = resolve_subject_keys(settings, pepper)
@@ -227,6 +231,7 @@ class Runtime:
         await ensure_current(self.engine)
         self.registry.replace(await load_snapshot(self.engine))
         self.check_kept_payloads()
+        self.transport.protect(await own_servers(self.settings, self.transport.dialer.resolve))
         await self.transport.start()
         self.audit.start()
         loop = asyncio.get_running_loop()

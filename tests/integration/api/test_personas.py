@@ -146,6 +146,94 @@ async def test_only_an_operator_suspends_an_agency(api: Api, persona: str, statu
     assert (agency.status.value == "suspended") == (status == 200)
 
 
+async def test_only_an_operator_records_an_agencys_private_blocks(api: Api) -> None:
+    body = {
+        "private_blocks": ["10.20.0.0/16"],
+        "allow_http": True,
+        "reason": "provider on the agency's VPN (ticket 4711)",
+    }
+    path = "/api/v1/agencies/civil-registry/network"
+    # The agency's own admin may not widen where the exchange goes, nor may anyone else.
+    for persona, status in (
+        ("nobody", 401),
+        ("stranger", 403),
+        ("consumer", 403),
+        ("auditor", 403),
+        ("owner", 403),
+        ("operator", 200),
+    ):
+        response = await api.client.put(path, json=body, headers=api.auth(persona))
+        assert response.status_code == status, (persona, response.text)
+        snapshot = await load_snapshot(api.app.runtime.engine)
+        agency = next(a for a in snapshot.agencies.values() if a.code == "civil-registry")
+        async with api.app.runtime.engine.connect() as conn:
+            history = await events_for(conn, "agency", "civil-registry")
+        changes = [e for e in history if e.action == "agency.network"]
+        if status != 200:
+            assert response.headers["content-type"] == "application/problem+json"
+            assert agency.network.private_blocks == ()
+            assert changes == []
+    assert response.json()["network"] == {"private_blocks": ["10.20.0.0/16"], "allow_http": True}
+    assert [str(b) for b in agency.network.private_blocks] == ["10.20.0.0/16"]
+    assert agency.network.allow_http
+    [event] = changes
+    assert event.actor == "user:operator"
+    assert event.reason == "provider on the agency's VPN (ticket 4711)"
+    assert event.before is not None
+    assert event.before["network"] is None
+    assert event.after is not None
+    assert event.after["network"] == {"private_blocks": ["10.20.0.0/16"], "allow_http": True}
+    # Another agency's internal network is not a stranger's business.
+    for persona, sees in (("owner", True), ("auditor", True), ("stranger", False)):
+        one = await api.client.get("/api/v1/agencies/civil-registry", headers=api.auth(persona))
+        every = await api.client.get("/api/v1/agencies", headers=api.auth(persona))
+        listed = next(a for a in every.json() if a["code"] == "civil-registry")
+        assert (one.json()["network"] is not None) is sees, persona
+        assert (listed["network"] is not None) is sees, persona
+
+
+async def test_a_private_endpoint_fits_only_inside_the_agencys_blocks(api: Api) -> None:
+    service = {
+        "provider": "civil-registry/population-registry",
+        "name_fa": "استعلام وضعیت حیات",
+        "name_en": "Alive status inquiry",
+        "endpoint_url": "https://10.20.3.4/alive",
+        "request_schema": {"type": "object"},
+        "response_schema": {"type": "object"},
+    }
+    path = "/api/v1/services/civil-registry.alive.v1"
+    body = {"service": service, "reason": "new service"}
+    refused = await api.client.put(path, json=body, headers=api.auth("owner"))
+    not_private = await api.client.put(
+        "/api/v1/agencies/civil-registry/network",
+        json={"private_blocks": ["169.254.0.0/16"], "reason": "its VPN"},
+        headers=api.auth("operator"),
+    )
+    recorded = await api.client.put(
+        "/api/v1/agencies/civil-registry/network",
+        json={"private_blocks": ["10.20.0.0/16"], "reason": "its VPN"},
+        headers=api.auth("operator"),
+    )
+    accepted = await api.client.put(path, json=body, headers=api.auth("owner"))
+    plain = await api.client.put(
+        path,
+        json=body | {"service": service | {"endpoint_url": "http://10.20.3.4/alive"}},
+        headers=api.auth("owner"),
+    )
+
+    assert refused.status_code == 422
+    assert refused.json()["error"] == "endpoint-url.private"
+    assert not_private.status_code == 422
+    assert not_private.json()["error"] == "network.block-not-private"
+    assert not_private.json()["detail_fa"]
+    assert recorded.status_code == 200
+    assert accepted.status_code == 200, accepted.text
+    assert plain.status_code == 422
+    assert plain.json()["error"] == "endpoint-url.http"
+    snapshot = await load_snapshot(api.app.runtime.engine)
+    assert snapshot.services["civil-registry.alive.v1"].endpoint_url == "https://10.20.3.4/alive"
+
+
 async def test_an_owner_registers_a_service_but_not_for_another_agency(api: Api) -> None:
     service = {
         "provider": "civil-registry/population-registry",

@@ -85,6 +85,12 @@ CASES = [
     Case("GET", "/api/v1/agencies/civil-registry", ALL_READ),
     Case("POST", "/api/v1/agencies/social-security/suspend", OPERATOR_ONLY, R),
     Case("POST", "/api/v1/agencies/social-security/reactivate", OPERATOR_ONLY, R),
+    Case(
+        "PUT",
+        "/api/v1/agencies/civil-registry/network",
+        OPERATOR_ONLY,
+        R | {"private_blocks": ["10.20.0.0/16"], "allow_http": False},
+    ),
     Case("GET", "/api/v1/agencies/civil-registry/systems", OWNER_READS),
     Case(
         "POST",

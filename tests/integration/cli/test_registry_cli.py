@@ -109,6 +109,34 @@ async def test_revoke_suspend_and_grant_are_audited(
     assert {e.actor for e in history[1:]} == {"cli:maryam"}
 
 
+async def test_network_records_an_agencys_blocks_audited_and_refuses_a_public_block(
+    cli: Cli, tmp_path: Path, engine: AsyncEngine
+) -> None:
+    await cli("registry", "import", _write(tmp_path, VALID), *CHANGE)
+    done = await cli(
+        "registry", "network", "civil-registry", "--block", "10.20.0.0/16", "--allow-http", *CHANGE
+    )
+    public = await cli("registry", "network", "civil-registry", "--block", "8.8.8.0/24", *CHANGE)
+
+    assert done.code == 0, done.err
+    assert done.out.strip() == "agency civil-registry: private blocks 10.20.0.0/16; http or https"
+    assert public.code == 2
+    assert "8.8.8.0/24 is not inside a private range" in public.err
+    agency = next(
+        a for a in (await load_snapshot(engine)).agencies.values() if a.code == "civil-registry"
+    )
+    assert [str(b) for b in agency.network.private_blocks] == ["10.20.0.0/16"]
+    async with engine.connect() as conn:
+        history = await events_for(conn, "agency", "civil-registry")
+    assert [(e.action, e.actor, e.reason) for e in history][-1] == (
+        "agency.network",
+        "cli:maryam",
+        "onboarding",
+    )
+    exported = (await cli("registry", "export")).out
+    assert "    - 10.20.0.0/16\n    allow_http: true" in exported
+
+
 async def test_rotate_key_prints_a_new_key_once(
     cli: Cli, tmp_path: Path, engine: AsyncEngine
 ) -> None:

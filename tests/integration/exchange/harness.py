@@ -344,7 +344,7 @@ async def running(
         database_url=database_url,
         port=port,
         api_key_pepper=SecretStr(PEPPER),
-        **overrides,
+        **({"allow_private_endpoints": True} | overrides),  # the providers are on loopback
     )
     engine = create_engine(database_url)
     try:

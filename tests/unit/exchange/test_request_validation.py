@@ -31,6 +31,7 @@ from panjereh.exchange.limits import MemoryLimiter
 from panjereh.exchange.provider import ProviderGateway
 from panjereh.exchange.resilience import AdmissionControl
 from panjereh.exchange.transport import ProviderReply, ProviderTransport
+from panjereh.registry.addresses import DEFAULT_POLICY, NetworkPolicy
 from panjereh.registry.credentials import hash_api_key
 from panjereh.registry.model import (
     Agency,
@@ -70,7 +71,14 @@ class AnsweringTransport(ProviderTransport):
     """A provider that answers every call at once."""
 
     async def post(
-        self, url: str, body: bytes, headers: Mapping[str, str], timeout: float
+        self,
+        url: str,
+        body: bytes,
+        headers: Mapping[str, str],
+        timeout: float,
+        *,
+        policy: NetworkPolicy = DEFAULT_POLICY,
+        service: str = "",
     ) -> ProviderReply:
         return ProviderReply(200, b'{"alive": true}', "application/json")
 

@@ -89,15 +89,24 @@ def test_a_field_error_names_line_and_field() -> None:
     ]
 
 
-def test_a_private_endpoint_is_refused_unless_allowed() -> None:
-    text = VALID.replace("https://api.civil-registry.example/person", "http://169.254.169.254/x")
+def test_a_loopback_endpoint_is_refused_unless_development_allows_it() -> None:
+    text = VALID.replace("https://api.civil-registry.example/person", "http://127.0.0.1:8000/x")
     found = problems_of(text)
     assert len(found) == 1
     assert found[0].startswith("line 30, services[0].endpoint_url:")
-    assert "private" in found[0] or "metadata" in found[0]
+    assert "private" in found[0]
     assert (
-        parse_document(text, allow_private=True).services[0].endpoint_url.startswith("http://169")
+        parse_document(text, allow_private=True).services[0].endpoint_url.startswith("http://127")
     )
+
+
+def test_a_metadata_endpoint_is_refused_even_in_development() -> None:
+    text = VALID.replace("https://api.civil-registry.example/person", "http://169.254.169.254/x")
+    for allow_private in (False, True):
+        found = problems_of(text, allow_private=allow_private)
+        assert len(found) == 1
+        assert found[0].startswith("line 30, services[0].endpoint_url:")
+        assert "metadata" in found[0]
 
 
 def test_broken_references_are_all_reported_with_their_lines() -> None:

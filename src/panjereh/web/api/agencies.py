@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from panjereh.domain.text import search_key
 from panjereh.interchange.registry_document import AgencyDoc, SystemDoc
@@ -26,6 +26,20 @@ from panjereh.web.api.shown import SystemView, agency_view, system_view
 
 class AgencyIn(Change):
     agency: AgencyDoc
+
+
+class NetworkIn(Change):
+    """What an operator records on an agency about where its provider endpoints may be."""
+
+    private_blocks: list[str] = Field(
+        default_factory=list,
+        max_length=64,
+        description="Private address blocks (CIDRs, e.g. 10.20.0.0/16) its endpoints may "
+        "resolve into; replaces what was recorded.",
+    )
+    allow_http: StrictBool = Field(
+        default=False, description="Allow plain http:// endpoints (otherwise https only)."
+    )
 
 
 class SystemIn(Change):
@@ -73,6 +87,18 @@ def router(ctx: ApiContext) -> APIRouter:  # noqa: C901 - a flat list of small h
     @router.get("/agencies/{code}", openapi_extra=AUTHENTICATED)
     async def get_agency(code: str, who: Principal = caller) -> AgencyDoc:
         return agency_view(await ctx.with_ops(who, "read", lambda ops: ops.agency(code)), who)
+
+    @router.put("/agencies/{code}/network", openapi_extra=OPERATOR)
+    async def set_agency_network(code: str, body: NetworkIn, who: Principal = caller) -> AgencyDoc:
+        """Record the agency's private address blocks and whether it may use plain http
+        (docs/registry.md, "Endpoint URLs"); audited as "agency.network"."""
+        return await ctx.with_ops(
+            who,
+            body.reason,
+            lambda ops: ops.set_agency_network(
+                code, private_blocks=body.private_blocks, allow_http=body.allow_http
+            ),
+        )
 
     @router.post("/agencies/{code}/suspend", openapi_extra=OPERATOR)
     async def suspend_agency(code: str, body: Change, who: Principal = caller) -> AgencyDoc:

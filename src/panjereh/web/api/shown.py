@@ -94,8 +94,12 @@ def system_view(doc: SystemDoc, _who: Principal) -> SystemView:
 
 
 def agency_view(doc: AgencyDoc, who: Principal) -> AgencyDoc:
-    """The agency with its contacts blanked for whom they do not concern (the document's own
-    model: a blank contact is a valid one)."""
-    if "contact" in hidden_fields(who, "agency", owner=doc.code):
-        return doc.model_copy(update={"contact": Contact()})
-    return doc
+    """The agency with its contacts blanked and its network record left out for whom they do
+    not concern (the document's own model: a blank contact and no network are valid)."""
+    hidden = hidden_fields(who, "agency", owner=doc.code)
+    update: dict[str, object] = {}
+    if "contact" in hidden:
+        update["contact"] = Contact()
+    if "network" in hidden:
+        update["network"] = None
+    return doc.model_copy(update=update) if update else doc

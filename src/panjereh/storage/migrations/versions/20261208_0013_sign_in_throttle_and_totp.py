@@ -7,7 +7,7 @@
 - ``sign_in_challenges``: a sign-in whose password was right, waiting for its code.
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-07 12:00:00
 """
 
@@ -21,7 +21,7 @@ from alembic import op
 import panjereh.storage.types
 
 revision: str = "0013"
-down_revision: str | None = "0011"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
