@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -85,17 +86,29 @@ def form(area: Area, locale: OperatorLocale) -> Endpoint:
     return endpoint
 
 
+async def _signed_form(
+    area: Area, request: Request, locale: OperatorLocale
+) -> tuple[FormData, str | None] | Response:
+    """A sign-in step's form and where to go after, or the page refusing it (too large, or
+    its signed token stale or forged)."""
+    try:
+        data = await read_form(request)
+    except FormTooLarge:
+        return area.pages.error(request, locale, None, 403)
+    next_path = safe_local_path(field(data, "next", limit=500))
+    if not area.sessions.sign_in_token_ok(request, field(data, "token")):
+        return _page(
+            area, request, locale, next_path=next_path, error="sign_in_expired", status=403
+        )
+    return data, next_path
+
+
 def submit(area: Area, locale: OperatorLocale) -> Endpoint:
     async def endpoint(request: Request) -> Response:
-        try:
-            data = await read_form(request)
-        except FormTooLarge:
-            return area.pages.error(request, locale, None, 403)
-        next_path = safe_local_path(field(data, "next", limit=500))
-        if not area.sessions.sign_in_token_ok(request, field(data, "token")):
-            return _page(
-                area, request, locale, next_path=next_path, error="sign_in_expired", status=403
-            )
+        read = await _signed_form(area, request, locale)
+        if isinstance(read, Response):
+            return read
+        data, next_path = read
         username = field(data, "username", limit=MAX_USERNAME)
         outcome = await area.sessions.sign_in(
             username,
@@ -136,16 +149,11 @@ def code_form(area: Area, locale: OperatorLocale) -> Endpoint:
 
 def code_submit(area: Area, locale: OperatorLocale) -> Endpoint:
     async def endpoint(request: Request) -> Response:
-        try:
-            data = await read_form(request)
-        except FormTooLarge:
-            return area.pages.error(request, locale, None, 403)
-        next_path = safe_local_path(field(data, "next", limit=500))
+        read = await _signed_form(area, request, locale)
+        if isinstance(read, Response):
+            return read
+        data, next_path = read
         step = "/sign-in/code"
-        if not area.sessions.sign_in_token_ok(request, field(data, "token")):
-            return _page(
-                area, request, locale, next_path=next_path, error="sign_in_expired", status=403
-            )
         outcome = await area.sessions.second_step(
             area.sessions.challenge_of(request),
             field(data, "code", limit=64),
