@@ -15,15 +15,18 @@ help: ## List the targets
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# Reinstall only when the package's dependencies change.
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+# Installs come from the lock files (every file's hash checked), never from the ranges in
+# pyproject.toml: two installs a month apart run the same code (docs/adr/0007-locked-installs.md).
+# Reinstall only when a lock changes.
+$(VENV)/.installed: requirements/run.txt pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/run.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+$(VENV)/.installed-test: requirements/test.txt pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/test.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $@ $(VENV)/.installed
 
 .PHONY: install
@@ -42,9 +45,41 @@ lint: $(VENV)/.installed-test ## ruff, mypy --strict and the import-linter contr
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+.PHONY: audit
+audit: $(VENV)/.installed-test ## Vulnerability audit of the locked dependencies (pip-audit)
+	$(BIN)/python tools/dependency_audit.py
+
 .PHONY: test
-test: lint ## Lint, then the whole test suite (PostgreSQL tests need PANJEREH_TEST_POSTGRES_URL)
+test: lint audit ## Lint, audit the locked dependencies, then the whole test suite (PostgreSQL tests need PANJEREH_TEST_POSTGRES_URL)
 	$(BIN)/pytest
+
+# The locks: requirements/test.txt (everything) and requirements/run.txt (what `make run` and
+# a release install, pinned to the same versions), both universal (every Python >= 3.11, every
+# platform) and hashed. `make lock` after editing pyproject.toml keeps every other pin;
+# `make lock UPGRADE=name` moves one dependency to its newest allowed release.
+LOCK := $(BIN)/uv pip compile --quiet --generate-hashes --universal --python-version 3.11
+.PHONY: lock
+lock: $(VENV)/.installed-test ## Re-lock after a change to pyproject.toml (UPGRADE=name moves one dependency)
+	$(LOCK) $(if $(UPGRADE),--upgrade-package $(UPGRADE)) pyproject.toml requirements/build.in --extra test -o requirements/test.txt
+	$(LOCK) pyproject.toml requirements/build.in -c requirements/test.txt -o requirements/run.txt
+
+.PHONY: upgrade
+upgrade: $(VENV)/.installed-test ## Move every dependency to its newest allowed release, reinstall, run the suite
+	$(LOCK) --upgrade pyproject.toml requirements/build.in --extra test -o requirements/test.txt
+	$(LOCK) pyproject.toml requirements/build.in -c requirements/test.txt -o requirements/run.txt
+	$(MAKE) test
+
+# What a release installs (requirements/run.txt, in a venv of its own) as a CycloneDX 1.6 JSON
+# document with each component's licence and hashes.
+.PHONY: sbom
+sbom: $(VENV)/.installed-test ## CycloneDX bill of materials of a release's installed set (dist/sbom.cdx.json)
+	rm -rf build/sbom-venv && $(PYTHON) -m venv build/sbom-venv
+	build/sbom-venv/bin/python -m pip install --quiet --require-hashes -r requirements/run.txt
+	build/sbom-venv/bin/python -m pip install --quiet --no-deps --no-build-isolation .
+	mkdir -p dist
+	$(BIN)/cyclonedx-py environment --pyproject pyproject.toml --output-reproducible --of JSON \
+	  -o dist/sbom.cdx.json build/sbom-venv/bin/python
+	@echo "wrote dist/sbom.cdx.json"
 
 .PHONY: screenshots
 screenshots: $(VENV)/.installed-test ## Retake docs/screenshots/ with the browser tests (needs Debian's chromium)
