@@ -73,6 +73,14 @@ def test_a_saved_answer_verifies_offline_and_nothing_else_does(
     other.write_text('{"national_code": "0000000000"}')
     status, output = _verify(saved, env, other)
     assert (status, "does NOT verify" in output) == (2, True)
+    assert "the request body given is not the exact bytes that were sent" in output
+
+    echoed = tmp_path / "echoed.json"  # what `echo '{...}' > request.json` saves
+    echoed.write_bytes(saved["request"].read_bytes() + b"\n")
+    status, output = _verify(saved, env, echoed)
+    assert status == 2
+    assert "does without its trailing newline" in output
+    assert "response differs" not in output
 
     answer = saved["answer"].read_bytes()  # the answer altered after the fact
     assert b'"alive":true' in answer

@@ -20,7 +20,13 @@ from panjereh.config import Settings
 from panjereh.domain.clock import SystemClock, utc_now
 from panjereh.domain.events import AuditEvent
 from panjereh.exchange.keys import retire, rotate
-from panjereh.exchange.signatures import ResponseVerifier, SignatureError, content_digest
+from panjereh.exchange.signatures import (
+    Reason,
+    ResponseVerifier,
+    SignatureError,
+    Verified,
+    content_digest,
+)
 from panjereh.storage.events_repo import ConnectionAuditSink
 from panjereh.web.runtime import exchange_keys
 
@@ -184,18 +190,57 @@ def verify_response(
     sent = request_body.read_bytes() if request_body is not None else None
     digest = request_digest or content_digest(sent or b"")
     keys = _read_keys(keys_source)
-    try:
-        verified = ResponseVerifier().verify(
+
+    def check(request_digest: str) -> Verified:
+        return ResponseVerifier().verify(
             status=status,
             headers=headers,
             body=body,
-            request_headers={"content-digest": digest},
+            request_headers={"content-digest": request_digest},
             resolve_key=keys.get,
         )
+
+    try:
+        verified = check(digest)
     except SignatureError as exc:
-        raise UserError(f"the answer does NOT verify: {exc}") from None
+        if exc.reason is not Reason.BAD_SIGNATURE:
+            raise UserError(f"the answer does NOT verify: {exc}") from None
+        raise UserError(_why_not(sent, check)) from None
     created = datetime.fromtimestamp(verified.created, UTC).isoformat()
     click.echo(
         f"verified: HTTP {status}, exchange id {headers.get('x-exchange-id', '?')}, "
         f"signed by {verified.key_id} at {created}"
+    )
+
+
+def _why_not(sent: bytes | None, check: Callable[[str], Verified]) -> str:
+    """Which covered part differs, as far as it can be told.
+
+    The answer's signature covers its status, its own headers and digest, and the digest of the
+    request that was sent; a saved request body that differs by a trailing newline (``echo``
+    adds one) is the usual cause, and is named when trimming it makes the answer verify.
+    """
+    if sent is not None:
+        trimmed = sent.rstrip(b"\r\n")
+        if trimmed != sent:
+            try:
+                check(content_digest(trimmed))
+            except SignatureError:
+                pass
+            else:
+                return (
+                    "the answer does NOT verify with this request body, but does without its "
+                    "trailing newline: the saved request file is not the exact bytes that were "
+                    "sent (echo adds a newline). Save the body with printf '%s' '{...}' > "
+                    "request.json and send that file with curl --data-binary @request.json."
+                )
+    what = (
+        "the request body given is not the exact bytes that were sent (the signature covers "
+        "its digest)"
+        if sent is not None
+        else "the request digest given is not the one of the request that was sent"
+    )
+    return (
+        f"the answer does NOT verify: {what}, or the answer's status or a signed header was "
+        "changed after it was saved, or another key signed it."
     )
