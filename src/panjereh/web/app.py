@@ -21,6 +21,7 @@ from panjereh.exchange.asgi import SERVICES_PATH, Receive, Scope, Send
 from panjereh.simulator.app import create_simulator
 from panjereh.web import exchange_meta, health
 from panjereh.web.api.app import create_api
+from panjereh.web.http_guard import GUARD_STATE_KEY
 from panjereh.web.operator.routes import routes as operator_routes
 from panjereh.web.portal import citizen_routes
 from panjereh.web.portal import views as portal
@@ -44,6 +45,9 @@ class PanjerehApp:
         ):
             await self.runtime.inquiry(scope, receive, send)
             return
+        if scope["type"] == "lifespan" and "state" in scope:
+            # The server's HTTP protocol finds this process's limits here (web/http_guard.py).
+            scope["state"][GUARD_STATE_KEY] = self.runtime.http_guard
         await self.web(scope, receive, send)
 
 
