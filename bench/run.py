@@ -13,6 +13,7 @@ BENCHMARKS = [
     "provider_client.py",
     "exchange.py",
     "audit.py",
+    "http_guard.py",
 ]
 
 

@@ -198,6 +198,57 @@ class Settings(BaseSettings):
             "overloaded with Retry-After instead of queueing."
         ),
     )
+    # What one client may make a server process hold (docs/operations.md, "Slow and large
+    # requests"); enforced by the HTTP protocol of `panjereh serve` (web/http_guard.py).
+    http_max_header_bytes: int = Field(
+        default=16_384,
+        ge=1024,
+        le=1_048_576,
+        description=(
+            "Largest request line and header fields of one request, in bytes; beyond it the "
+            "server answers 431 and closes the connection."
+        ),
+    )
+    http_max_headers: int = Field(
+        default=100,
+        ge=8,
+        le=10_000,
+        description="Most header fields in one request; beyond it 431 and the connection closed.",
+    )
+    http_header_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description=(
+            "Seconds a client has to send a request's whole header, from its connection (the "
+            "first request) or its first byte (the next ones); then 408 and closed."
+        ),
+    )
+    http_body_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description=(
+            "Seconds a client has to send a request's whole body once its header is in "
+            "(time the server itself holds reading back does not count); then 408 and closed."
+        ),
+    )
+    http_keep_alive: float = Field(
+        default=5.0,
+        gt=0,
+        le=300,
+        description="Seconds an idle kept-alive connection stays open between requests.",
+    )
+    http_max_receiving: int = Field(
+        default=512,
+        ge=1,
+        le=100_000,
+        description=(
+            "Connections one worker lets send a request at once (still sending the header or "
+            "the body, a new connection included); a new one beyond it is answered 503 "
+            "overloaded with Retry-After and closed."
+        ),
+    )
     provider_concurrency: int = Field(
         default=128,
         ge=1,

@@ -134,6 +134,7 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     import uvicorn
 
     from panjereh.web.app import create_app
+    from panjereh.web.serving import uvicorn_options
 
     overrides: dict[str, Any] = {}
     if host is not None:
@@ -161,17 +162,7 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
         return
     app = create_app(settings, serving=True)
     click.echo(f"Panjereh {__version__} ({settings.env.value}) on {settings.effective_public_url}/")
-    config = uvicorn.Config(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        lifespan="on",
-        server_header=False,
-        proxy_headers=False,
-        access_log=settings.log_level == "debug",
-    )
-    uvicorn.Server(config).run()
+    uvicorn.Server(uvicorn.Config(app, **uvicorn_options(settings))).run()
 
 
 def _check_workers(settings: Settings) -> None:
@@ -194,6 +185,8 @@ def _serve_workers(settings: Settings, overrides: dict[str, Any]) -> None:
     PROMETHEUS_MULTIPROC_DIR (read when prometheus_client is imported in a worker)."""
     import uvicorn
 
+    from panjereh.web.serving import uvicorn_options
+
     # A missing secret stops here, not in every worker.
     resolve_subject_keys(settings, resolve_pepper(settings))
     folder = multiprocess_metrics_dir(settings)
@@ -212,13 +205,7 @@ def _serve_workers(settings: Settings, overrides: dict[str, Any]) -> None:
         "panjereh.web.app:app_from_environment",
         factory=True,
         workers=settings.workers,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        lifespan="on",
-        server_header=False,
-        proxy_headers=False,
-        access_log=settings.log_level == "debug",
+        **uvicorn_options(settings),
     )
 
 

@@ -23,9 +23,16 @@ SERVICES_PATH = "/exchange/v1/services/"
 class InquiryEndpoint:
     """``POST /exchange/v1/services/{service_id}``."""
 
-    def __init__(self, handler: InquiryHandler, *, max_body: int) -> None:
+    def __init__(
+        self,
+        handler: InquiryHandler,
+        *,
+        max_body: int,
+        headers: tuple[tuple[bytes, bytes], ...] = (),
+    ) -> None:
         self._handler = handler
         self._max_body = max_body
+        self._headers = headers  # every answer's (nosniff; HSTS over https)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope["path"]
@@ -34,7 +41,7 @@ class InquiryEndpoint:
             reply = InquiryReply(
                 405, problem.body(instance=path), "application/problem+json", {"allow": "POST"}
             )
-            await _send_reply(send, reply)
+            await _send_reply(send, reply, self._headers)
             return
         headers: dict[str, str] = {}
         for raw_name, raw_value in scope["headers"]:
@@ -52,7 +59,7 @@ class InquiryEndpoint:
             method="POST",
             client_ip=client[0] if client else None,
         )
-        await _send_reply(send, await self._handler.handle(request))
+        await _send_reply(send, await self._handler.handle(request), self._headers)
 
 
 async def _read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:
@@ -72,10 +79,13 @@ async def _read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:
     return b"".join(chunks), False
 
 
-async def _send_reply(send: Send, reply: InquiryReply) -> None:
+async def _send_reply(
+    send: Send, reply: InquiryReply, fixed: tuple[tuple[bytes, bytes], ...]
+) -> None:
     headers = [
         (b"content-type", reply.content_type.encode("latin-1")),
         (b"content-length", str(len(reply.body)).encode("latin-1")),
+        *fixed,
     ]
     headers.extend((k.encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers.items())
     await send({"type": "http.response.start", "status": reply.status, "headers": headers})

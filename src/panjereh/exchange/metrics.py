@@ -99,6 +99,8 @@ class Readings:
     bulkheads_in_use: Mapping[str, int] = field(default_factory=dict)  # provider system ident
     circuits: Mapping[str, BreakerState] = field(default_factory=dict)
     audit_export_lag: int | None = None  # records not yet in the stream (None: no export)
+    http_receiving: int = 0  # connections sending a request now (web/http_guard.py)
+    http_refused: Mapping[str, int] = field(default_factory=dict)  # running totals by reason
 
 
 class _Tallied:
@@ -244,6 +246,19 @@ class ExchangeMetrics:
             registry=registry,
             multiprocess_mode="livemin",
         )
+        self.http_refused = Counter(
+            "panjereh_http_refused",
+            "Connections the HTTP server refused and closed, by reason: header-too-large, "
+            "too-many-headers, header-timeout, body-timeout, overloaded.",
+            ["reason"],
+            registry=registry,
+        )
+        self.http_receiving = Gauge(
+            "panjereh_http_receiving_connections",
+            "Connections sending a request now (header or body not yet in), every worker's.",
+            registry=registry,
+            multiprocess_mode="livesum",
+        )
         self.worker_inquiries = Gauge(
             "panjereh_worker_inquiries",
             "Inquiries this worker process has answered since it started (label pid with "
@@ -332,6 +347,9 @@ class ExchangeMetrics:
         self.in_flight.set(readings.in_flight)
         self.snapshot_version.set(readings.snapshot_version)
         self.worker_inquiries.set(self._answered)
+        self.http_receiving.set(readings.http_receiving)
+        for reason, total in readings.http_refused.items():
+            self._add(f"http:{reason}", total, self.http_refused.labels(reason))
         if readings.audit_export_lag is not None:
             self.audit_export_lag.set(readings.audit_export_lag)
         for system, in_use in readings.bulkheads_in_use.items():
@@ -341,7 +359,7 @@ class ExchangeMetrics:
 
     def _add(self, name: str, total: int, counter: Counter) -> None:
         """Counters kept elsewhere as running totals grow here by what was added since."""
-        delta = total - self._last[name]
+        delta = total - self._last.get(name, 0)
         if delta > 0:
             counter.inc(delta)
         self._last[name] = total

@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from starlette.applications import Starlette
-from starlette.responses import JSONResponse
+from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
@@ -21,10 +21,13 @@ from panjereh.exchange.asgi import SERVICES_PATH, Receive, Scope, Send
 from panjereh.simulator.app import create_simulator
 from panjereh.web import exchange_meta, health
 from panjereh.web.api.app import create_api
+from panjereh.web.error_pages import ErrorPages
+from panjereh.web.http_guard import GUARD_STATE_KEY
 from panjereh.web.operator.routes import routes as operator_routes
 from panjereh.web.portal import citizen_routes
 from panjereh.web.portal import views as portal
 from panjereh.web.runtime import Runtime, freeze_startup_heap
+from panjereh.web.security_headers import SecurityHeaders
 
 STATIC = Path(__file__).parent / "portal" / "static"
 
@@ -36,6 +39,8 @@ class PanjerehApp:
         self.runtime = runtime
         self.web = web
 
+        self.secured = SecurityHeaders(web, public_url=runtime.settings.effective_public_url)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
             scope["type"] == "http"
@@ -44,7 +49,10 @@ class PanjerehApp:
         ):
             await self.runtime.inquiry(scope, receive, send)
             return
-        await self.web(scope, receive, send)
+        if scope["type"] == "lifespan" and "state" in scope:
+            # The server's HTTP protocol finds this process's limits here (web/http_guard.py).
+            scope["state"][GUARD_STATE_KEY] = self.runtime.http_guard
+        await self.secured(scope, receive, send)
 
 
 def create_app(
@@ -76,10 +84,11 @@ def create_app(
     if settings.simulator_enabled:
         simulator = create_simulator(settings.simulator_seed, exchange_keys=runtime.published_keys)
         routes.append(Mount("/simulator", app=simulator))
+    errors = ErrorPages(runtime.clock)
     web = Starlette(
         routes=routes,
         lifespan=lifespan,
-        exception_handlers={404: _not_found, 405: _method_not_allowed},
+        exception_handlers={HTTPException: errors.http_error, Exception: errors.server_error},
     )
     web.state.runtime = runtime
     return PanjerehApp(runtime, web)
@@ -90,24 +99,3 @@ def app_from_environment() -> PanjerehApp:
     (``panjereh.web.app:app_from_environment``) in every worker process, and the settings come
     from the environment the command prepared."""
     return create_app(load_settings(), serving=True)
-
-
-async def _not_found(_request: object, _exc: Exception) -> JSONResponse:
-    return JSONResponse(
-        {"type": "/problems/not-found", "title": "Not found", "status": 404, "code": "not-found"},
-        status_code=404,
-        media_type="application/problem+json",
-    )
-
-
-async def _method_not_allowed(_request: object, _exc: Exception) -> JSONResponse:
-    return JSONResponse(
-        {
-            "type": "/problems/method-not-allowed",
-            "title": "Method not allowed",
-            "status": 405,
-            "code": "method-not-allowed",
-        },
-        status_code=405,
-        media_type="application/problem+json",
-    )

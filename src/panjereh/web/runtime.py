@@ -45,6 +45,9 @@ from panjereh.storage.registry_repo import load_snapshot, record_key_usage, regi
 from panjereh.storage.state import ExchangeState, build_state
 from panjereh.storage.throttle import build_throttle
 from panjereh.web.egress import own_servers
+from panjereh.web.http_guard import HttpGuard
+from panjereh.web.security_headers import transport_headers
+from panjereh.web.serving import http_limits
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +137,8 @@ class Runtime:
     throttle: Throttle  # the sign-in throttle of every sign-in (domain/throttle.py)
     audit_export: StreamExport | None = None  # with PANJEREH_NATS_URL (docs/audit-log.md)
     payload_keys: PayloadKeys | None = None  # seals the bodies services keep (None: no key)
+    # The HTTP protocol's limits and tallies in this process (web/http_guard.py).
+    http_guard: HttpGuard = field(default_factory=HttpGuard)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list, repr=False)
     _checked: dict[str, tuple[float, bool]] = field(default_factory=dict, repr=False)
     _checking: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
@@ -196,7 +201,11 @@ class Runtime:
             audit_store=store,
             audit=audit,
             transport=transport,
-            inquiry=InquiryEndpoint(handler, max_body=settings.max_request_bytes),
+            inquiry=InquiryEndpoint(
+                handler,
+                max_body=settings.max_request_bytes,
+                headers=transport_headers(settings.effective_public_url),
+            ),
             handler=handler,
             keys_holder=holder,
             state=state,
@@ -204,6 +213,10 @@ class Runtime:
             throttle=build_throttle(engine, state.redis, pepper=pepper),
             audit_export=audit_export(settings, engine),
             payload_keys=payload_keys,
+            http_guard=HttpGuard(
+                http_limits(settings),
+                extra_headers=transport_headers(settings.effective_public_url),
+            ),
         )
 
     @property
@@ -351,6 +364,8 @@ class Runtime:
                 for key, state in gateway.breakers.states().items()
             },
             audit_export_lag=None if self.audit_export is None else self.audit_export.lag,
+            http_receiving=self.http_guard.receiving,
+            http_refused=self.http_guard.refused,
         )
 
     def metrics_text(self) -> bytes:

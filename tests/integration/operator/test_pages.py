@@ -9,6 +9,7 @@ import re
 
 import pytest
 
+from panjereh.web.security_headers import CSP
 from tests.integration.operator.conftest import OperatorArea
 
 EVERYONE = ["owner", "consumer", "stranger", "auditor", "operator"]
@@ -165,10 +166,7 @@ async def test_what_does_not_exist_is_the_areas_own_404_page(
 async def test_every_answer_carries_the_security_headers(area: OperatorArea, path: str) -> None:
     persona = "nobody" if path.endswith("sign-in") else "operator"
     headers = (await area.get(persona, path)).headers
-    assert headers["content-security-policy"] == (
-        "default-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "form-action 'self'; frame-ancestors 'none'"
-    )
+    assert headers["content-security-policy"] == CSP
     assert headers["x-frame-options"] == "DENY"
     assert headers["cache-control"] == "no-store"
     assert headers["x-content-type-options"] == "nosniff"

@@ -6,6 +6,8 @@ are repeated as short excerpts, and every string and list of the document is bou
 
 from __future__ import annotations
 
+import logging
+import secrets
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -19,6 +21,7 @@ from panjereh.interchange.yaml_io import format_path
 from panjereh.registry.access import Conflict, Forbidden, NotFound, Refused
 
 PROBLEM = "application/problem+json"
+log = logging.getLogger(__name__)
 
 
 def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JSONResponse:
@@ -34,6 +37,25 @@ def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JS
 
 class Unauthenticated(Exception):
     """No valid bearer token."""
+
+
+async def _server_error(request: Request, exc: Exception) -> JSONResponse:
+    reference = secrets.token_hex(6)
+    # Starlette raises the error on to the server, which logs its trace right after.
+    log.error(
+        "server error, reference %s: %s %s (%s)",
+        reference,
+        request.method,
+        request.url.path,
+        exc.__class__.__name__,
+    )
+    return problem(
+        500,
+        "server-error",
+        "Internal server error",
+        "An error on the server stopped the request; quote the reference to support.",
+        reference=reference,
+    )
 
 
 def install(app: FastAPI) -> None:
@@ -94,6 +116,7 @@ def install(app: FastAPI) -> None:
         return problem(exc.status_code, code, str(exc.detail), str(exc.detail))
 
     app.add_exception_handler(NotFound, not_found)
+    app.add_exception_handler(Exception, _server_error)
     app.add_exception_handler(Forbidden, forbidden)
     app.add_exception_handler(Refused, refused)
     app.add_exception_handler(Conflict, conflict)

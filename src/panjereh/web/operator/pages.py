@@ -21,21 +21,12 @@ from panjereh.domain.text import persian_digits
 from panjereh.web.echo import page_query
 from panjereh.web.operator.auth import Viewer
 from panjereh.web.operator.i18n import OperatorLocale
+from panjereh.web.security_headers import HTML_HEADERS
 
 TEMPLATES = Path(__file__).parent / "templates"
 
-# No inline script or style anywhere in the area, so the policy can forbid both.
-CSP = (
-    "default-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "form-action 'self'; frame-ancestors 'none'"
-)
-SECURITY_HEADERS = {
-    "Cache-Control": "no-store",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-    "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": CSP,
-}
+# The site's one policy (web/security_headers.py), and no caching of the area's pages.
+SECURITY_HEADERS = {"Cache-Control": "no-store", **HTML_HEADERS}
 ERROR_STATUSES = (403, 404, 409, 422)
 
 
