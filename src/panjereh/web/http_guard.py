@@ -173,6 +173,8 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self._phase = _Phase.WAITING
         self._receiving = False
         self._timer: asyncio.TimerHandle | None = None
+        self._deadline: float | None = None  # of the current phase (loop time), if it has one
+        self._phase_seconds = 0.0
         self._header_bytes = 0  # bytes fed while the header was incomplete
         self._header_size = 0  # request target and fields seen so far
         self._header_count = 0
@@ -189,7 +191,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._stop_receiving()
-        self._disarm()
+        self._cancel_timer()
         self._lingering = None
         super().connection_lost(exc)
 
@@ -297,22 +299,41 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             self.guard.receiving -= 1
 
     def _arm(self, seconds: float) -> None:
-        self._disarm()
-        self._timer = self.loop.call_later(seconds, self._expired, seconds)
+        """Set the deadline of the phase that starts now.
+
+        One timer per connection, re-armed only when it fires before a deadline (or a new
+        deadline is earlier than it): a kept-alive connection's requests set and clear a
+        number, not a timer each (two timers per request cost ~7 µs, ADR 0006)."""
+        deadline = self.loop.time() + seconds
+        self._deadline = deadline
+        self._phase_seconds = seconds
+        timer = self._timer
+        if timer is None or timer.when() > deadline:
+            if timer is not None:
+                timer.cancel()
+            self._timer = self.loop.call_at(deadline, self._expired)
 
     def _disarm(self) -> None:
+        self._deadline = None  # the timer, if any, finds nothing due when it fires
+
+    def _cancel_timer(self) -> None:
+        self._deadline = None
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
 
-    def _expired(self, seconds: float) -> None:
+    def _expired(self) -> None:
         self._timer = None
-        if self.transport.is_closing():
+        deadline = self._deadline
+        if deadline is None or self.transport.is_closing():
+            return
+        if self.loop.time() < deadline:  # the phase changed since: wait for its deadline
+            self._timer = self.loop.call_at(deadline, self._expired)
             return
         if self._phase is _Phase.BODY and self.flow.read_paused:
             # The server holds reading back (the application has not taken what came, or a
             # pipelined request waits for the one before): not the client's delay.
-            self._arm(seconds)
+            self._arm(self._phase_seconds)
             return
         if self._phase is _Phase.HEADER:
             # A connection that sent nothing asked nothing: it is closed without an answer.
