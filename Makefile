@@ -33,7 +33,8 @@ $(VENV)/.installed-test: requirements/test.txt pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed ## Create .venv and install Panjereh
 
 .PHONY: run
-run: $(VENV)/.installed ## Create the embedded database, seed the demo government and serve on :8000
+run: $(VENV)/.installed ## Create the embedded database, seed the demo government and serve on :8000 (PANJEREH_PORT)
+	$(BIN)/panjereh serve --check-port
 	$(BIN)/panjereh db upgrade
 	$(BIN)/panjereh demo
 	$(BIN)/panjereh serve

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
+import socket
 import sys
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 import click
@@ -129,7 +132,13 @@ def demo(as_json: bool) -> None:
     help="Server processes on the one port (default: PANJEREH_WORKERS); more than 1 needs "
     "PostgreSQL and Redis.",
 )
-def serve(host: str | None, port: int | None, workers: int | None) -> None:
+@click.option(
+    "--check-port",
+    is_flag=True,
+    help="Only check that the address is free to listen on, and exit (make run does this "
+    "before migrating and seeding).",
+)
+def serve(host: str | None, port: int | None, workers: int | None, check_port: bool) -> None:
     """Serve the portal, the exchange and (if enabled) the simulated agencies."""
     import uvicorn
 
@@ -144,6 +153,9 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     if workers is not None:
         overrides["workers"] = workers
     settings = load_settings(**overrides)
+    _check_port_free(settings.host, settings.port)
+    if check_port:
+        return
     if settings.workers > 1:
         _check_workers(settings)
 
@@ -153,6 +165,8 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
             await ensure_current(engine)
             services = (await load_snapshot(engine)).services.values()
             refuse_unsealed_payloads(services, resolve_payload_keys(settings))
+            if settings.simulator_enabled:
+                _check_demo_follows(settings, [s.endpoint_url for s in services])
         finally:
             await engine.dispose()
 
@@ -163,6 +177,44 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     app = create_app(settings, serving=True)
     click.echo(f"Panjereh {__version__} ({settings.env.value}) on {settings.effective_public_url}/")
     uvicorn.Server(uvicorn.Config(app, **uvicorn_options(settings))).run()
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Refuse, with the fix in one line, an address something else already listens on (before
+    any migration or seeding, not as ``[Errno 98]`` after them)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise UserError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+            other = port + 1 if port < 65535 else 8000
+            raise UserError(
+                f"port {port} on {host} is already in use (another `make run` or "
+                f"`panjereh serve`?): stop it, or choose another port, e.g. "
+                f"PANJEREH_PORT={other} make run  (or: panjereh serve --port {other})"
+            ) from None
+
+
+def _check_demo_follows(settings: Settings, endpoints: Iterable[str]) -> None:
+    """The demo's services call the simulated agencies at the address `panjereh demo` was run
+    for; served elsewhere, their inquiries would go to whatever listens there. Refuse."""
+    here = settings.effective_public_url.rstrip("/") + "/simulator/"
+    elsewhere = Counter(
+        url.split("/simulator/", 1)[0]
+        for url in endpoints
+        if "/simulator/" in url and not url.startswith(here)
+    )
+    if elsewhere:
+        base, count = elsewhere.most_common(1)[0]
+        raise UserError(
+            f"the demo's {count} simulated services call {base}/simulator/ (the address "
+            f"`panjereh demo` was run for), but this server is {settings.effective_public_url}: "
+            f"their inquiries would go elsewhere. Point them here first: "
+            f"PANJEREH_PORT={settings.port} panjereh demo  (or serve on the demo's address)"
+        )
 
 
 def _check_workers(settings: Settings) -> None:
