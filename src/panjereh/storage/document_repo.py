@@ -384,8 +384,9 @@ class _Importer:
         codes = {v: k for k, v in self.agency_ids.items()}
         only = self.system_ids.get(docs[0].ref, -1) if len(docs) == 1 else None
         existing = await _systems(self.conn, codes, only)
-        for doc in docs:
-            before = existing.get(doc.ref)
+        for given in docs:
+            before = existing.get(given.ref)
+            doc = _keep_usage(given, before)
             if before == doc:
                 self.result.unchanged += 1
                 continue
@@ -542,6 +543,24 @@ class _Importer:
                     update(citizen_services).where(citizen_services.c.id == doc.id).values(values)
                 )
             await self.event("citizen-service", doc.id, before, doc)
+
+
+def _keep_usage(doc: SystemDoc, before: SystemDoc | None) -> SystemDoc:
+    """A key's last use is the exchange's observation, not the document's: a document that does
+    not give one (the demo's, a hand-written one) keeps the stored one instead of erasing it
+    (which made every re-run of `panjereh demo` after an inquiry a `system.update`)."""
+    if before is None:
+        return doc
+    used = {k.key_hash: k.last_used_at for k in before.api_keys if k.last_used_at is not None}
+    if not used or all(k.last_used_at is not None for k in doc.api_keys):
+        return doc
+    keys = [
+        k.model_copy(update={"last_used_at": used[k.key_hash]})
+        if k.last_used_at is None and k.key_hash in used
+        else k
+        for k in doc.api_keys
+    ]
+    return doc.model_copy(update={"api_keys": keys})
 
 
 def _agency_values(doc: AgencyDoc, now: datetime) -> dict[str, Any]:

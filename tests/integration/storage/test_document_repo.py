@@ -7,11 +7,12 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from panjereh.interchange.registry_document import ApiKeyDoc
 from panjereh.interchange.yaml_io import dump_document, parse_document
 from panjereh.storage.document_repo import export_document, import_document
 from panjereh.storage.events_repo import events_for
-from panjereh.storage.registry_repo import load_snapshot, registry_version
-from panjereh.storage.tables import registry_events
+from panjereh.storage.registry_repo import load_snapshot, record_key_usage, registry_version
+from panjereh.storage.tables import api_keys, registry_events
 from tests.unit.interchange.test_yaml_io import VALID
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -78,3 +79,25 @@ async def test_the_snapshot_sees_grants_with_purposes(engine: AsyncEngine) -> No
     assert grant is not None
     assert grant.purposes == frozenset({"benefit-eligibility"})
     assert snapshot.services["civil-registry.person.v1"].request_schema == {"type": "object"}
+
+
+async def test_a_key_used_since_the_last_import_is_not_an_update(engine: AsyncEngine) -> None:
+    """`panjereh demo` again after an inquiry: the key's last use is kept, no event."""
+    document = parse_document(VALID, allow_private=False)
+    key = ApiKeyDoc(prefix="pnj_test", key_hash="ab" * 32, label="demo", created_at=NOW)
+    system = document.systems[0].model_copy(update={"api_keys": [key]})
+    document = document.model_copy(update={"systems": [system, *document.systems[1:]]})
+    async with engine.begin() as conn:
+        await import_document(conn, document, actor="cli:tester", reason="first", now=NOW)
+        key_id = await conn.scalar(select(api_keys.c.id).where(api_keys.c.key_hash == "ab" * 32))
+    used = datetime(2026, 11, 29, 8, 30, tzinfo=UTC)
+    await record_key_usage(engine, {int(key_id or 0): used})
+    events = await _event_count(engine)
+    async with engine.begin() as conn:
+        again = await import_document(conn, document, actor="cli:tester", reason="again", now=NOW)
+        stored = await conn.scalar(
+            select(api_keys.c.last_used_at).where(api_keys.c.key_hash == "ab" * 32)
+        )
+    assert not again.changed
+    assert await _event_count(engine) == events
+    assert stored == used
