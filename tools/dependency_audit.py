@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import subprocess
 import sys
 import tomllib
@@ -37,6 +38,31 @@ class BadExceptions(Exception):
 
 class BadReport(Exception):
     """pip-audit's answer is not the report it documents."""
+
+
+class Unreachable(Exception):
+    """pip-audit could not reach its vulnerability service at all (no network, a proxy)."""
+
+
+_NETWORK_FAILURE = re.compile(
+    r"ConnectionError|ProxyError|MaxRetryError|NameResolutionError|ConnectTimeout|ReadTimeout"
+    r"|Max retries exceeded|Temporary failure in name resolution"
+)
+
+
+def read_report(stdout: str, stderr: str) -> dict[str, object]:
+    """pip-audit's JSON report; `Unreachable` when it failed for want of a network, and
+    `BadReport` (with its last line, not the traceback) when it failed otherwise."""
+    try:
+        report = json.loads(stdout)
+    except json.JSONDecodeError:
+        if _NETWORK_FAILURE.search(stderr):
+            raise Unreachable(stderr.strip().splitlines()[-1][:300]) from None
+        last = stderr.strip().splitlines()[-1:] or ["(nothing on stderr)"]
+        raise BadReport(f"pip-audit gave no report: {last[0][:300]}") from None
+    if not isinstance(report, dict):
+        raise BadReport("pip-audit's report is not a JSON object")
+    return report
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,13 +185,7 @@ def run_pip_audit(lock: Path) -> dict[str, object]:
         "--format", "json", "--progress-spinner", "off",
     ]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, check=False)
-    try:
-        report = json.loads(done.stdout)
-    except json.JSONDecodeError:
-        raise BadReport(f"pip-audit gave no report:\n{done.stderr.strip()}") from None
-    if not isinstance(report, dict):
-        raise BadReport("pip-audit's report is not a JSON object")
-    return report
+    return read_report(done.stdout, done.stderr)
 
 
 def banner(lines: Sequence[str]) -> str:
@@ -184,6 +204,17 @@ def main() -> int:
     except (BadExceptions, BadReport, OSError) as error:
         print(f"dependency audit: {error}", file=sys.stderr)
         return 2
+    except Unreachable as error:
+        print(
+            banner(
+                [
+                    f"dependency audit: the vulnerability service is unreachable ({error}):",
+                    "NOTHING WAS AUDITED",
+                ]
+            ),
+            file=sys.stderr,
+        )
+        return 1 if mode == "required" else 0
     try:
         verdict = judge(report, accepted, dt.datetime.now(dt.UTC).date())
     except BadReport as error:

@@ -6,7 +6,15 @@ import datetime as dt
 from collections.abc import Mapping
 
 import pytest
-from tools.dependency_audit import EXCEPTIONS, BadExceptions, judge, load_exceptions
+from tools.dependency_audit import (
+    EXCEPTIONS,
+    BadExceptions,
+    BadReport,
+    Unreachable,
+    judge,
+    load_exceptions,
+    read_report,
+)
 
 TODAY = dt.date(2026, 12, 7)
 
@@ -78,3 +86,12 @@ def test_a_bad_exceptions_file_is_refused_with_what_is_wrong(text: str, message:
 def test_the_repository_exceptions_file_loads_and_none_has_expired() -> None:
     for entry in load_exceptions(EXCEPTIONS.read_text(encoding="utf-8")):
         assert entry.expires >= dt.datetime.now(dt.UTC).date(), entry
+
+
+def test_no_network_is_unreachable_and_any_other_crash_a_bad_report() -> None:
+    offline = "Traceback ...\nrequests.exceptions.ConnectionError: Max retries exceeded"
+    with pytest.raises(Unreachable, match="ConnectionError"):
+        read_report("", offline)
+    with pytest.raises(BadReport, match="KeyError: 'vulns'"):
+        read_report("", "Traceback (most recent call last):\nKeyError: 'vulns'")
+    assert read_report('{"dependencies": []}', "") == {"dependencies": []}
