@@ -60,6 +60,12 @@ COLUMNS = (
     "replay_of",
     "cached",
     "provider_ms",
+    "format",
+    "context",
+    "request_bytes",
+    "response_bytes",
+    "operation",
+    "projection_id",
     "shard",
     "seq",
     "record_hash",
@@ -76,7 +82,7 @@ _CHUNKS = (1024, 256, 64, 16, 4, 1)  # rows per INSERT: a few statements, each p
 
 @functools.cache
 def _sqlite_insert(rows: int) -> str:
-    """``INSERT ... VALUES (?, ...), (?, ...)`` for ``rows`` rows (20 parameters each; SQLite
+    """``INSERT ... VALUES (?, ...), (?, ...)`` for ``rows`` rows (26 parameters each; SQLite
     takes up to 32,766)."""
     one = f"({', '.join('?' for _ in COLUMNS)})"
     return (
@@ -104,6 +110,12 @@ def _row(r: AuditRecord, created_at: Any, shard: str, seq: int, digest: str) -> 
         r.replay_of,
         r.cached,
         r.provider_ms,
+        r.format,
+        r.context,
+        r.request_bytes,
+        r.response_bytes,
+        r.operation,
+        r.projection_id,
         shard,
         seq,
         digest,
@@ -417,6 +429,7 @@ def record_from_row(row: RowMapping | Mapping[str, Any]) -> AuditRecord:
     values = {key: row[key] for key in row if key not in _NOT_RECORD_FIELDS}
     values["outcome"] = Outcome(values["outcome"])
     values["cached"] = bool(values["cached"])
+    values["format"] = values.get("format") or 1  # empty: written before format 2
     return AuditRecord(**values)
 
 
