@@ -46,6 +46,9 @@ class Problem(StrEnum):
     REWRITTEN = "rewritten"  # a pinned head has another hash now: the chain was rewritten
     MERKLE = "merkle"  # the records a checkpoint covers no longer give its Merkle root
     CHECKPOINT_COPY = "checkpoint-copy"  # the log's checkpoint differs from the copy kept
+    # Against the signed shard heads (panjereh.audit.heads), stored or published:
+    UNSIGNED = "unsigned"  # records after the shard's last signed head: not vouched for
+    UNCLOSED = "unclosed"  # the writer is gone and its shard has no closing head
 
 
 @dataclass(frozen=True, slots=True)
