@@ -81,6 +81,12 @@ class Publications:
                 )
 
 
+    def close(self) -> None:
+        for target in self.targets:
+            if isinstance(target, FolderPublication):
+                target.close()
+
+
 def head_document(head: SignedHead) -> dict[str, Any]:
     return {"kind": "head", **head.as_json()}
 

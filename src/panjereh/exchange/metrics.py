@@ -99,6 +99,7 @@ class Readings:
     bulkheads_in_use: Mapping[str, int] = field(default_factory=dict)  # provider system ident
     circuits: Mapping[str, BreakerState] = field(default_factory=dict)
     audit_export_lag: int | None = None  # records not yet in the stream (None: no export)
+    audit_cut_alarms: int = 0  # checkpoints refused because a tail was cut (running total)
 
 
 class _Tallied:
@@ -164,7 +165,7 @@ class ExchangeMetrics:
         self._histograms: dict[str, tuple[_Tallied, _Tallied]] = {}
         self._signature_failures: dict[str, int] = {}
         self._answered = 0
-        self._last: dict[str, int] = {"written": 0, "failed": 0, "shed": 0}
+        self._last: dict[str, int] = {"written": 0, "failed": 0, "shed": 0, "cut_alarms": 0}
 
     def _define(self, registry: CollectorRegistry) -> None:
         self.inquiries = Counter(
@@ -206,6 +207,12 @@ class ExchangeMetrics:
             "panjereh_audit_records_failed", "Audit records that could not be written.",
             registry=registry,
         )  # fmt: skip
+        self.audit_cut_alarms = Counter(
+            "panjereh_audit_cut_alarms",
+            "Checkpoints refused because the audit log's heads read back from the database "
+            "were behind a head the exchange holds or signed: a tail was cut.",
+            registry=registry,
+        )
         self.audit_queue = Gauge(
             "panjereh_audit_queue_depth", "Audit records waiting for their commit.",
             registry=registry, multiprocess_mode="livesum",
@@ -328,6 +335,7 @@ class ExchangeMetrics:
         self._add("written", readings.audit_written, self.audit_written)
         self._add("failed", readings.audit_failed, self.audit_failed)
         self._add("shed", readings.shed, self.shed)
+        self._add("cut_alarms", readings.audit_cut_alarms, self.audit_cut_alarms)
         self.audit_queue.set(readings.audit_queue_depth)
         self.in_flight.set(readings.in_flight)
         self.snapshot_version.set(readings.snapshot_version)

@@ -21,6 +21,7 @@ from panjereh.audit.verify import Problem
 from panjereh.domain.clock import FixedClock
 from panjereh.storage.audit_repo import HeadPolicy, SqlAuditStore
 from panjereh.storage.audit_scan import Report, verify_log
+from panjereh.storage.checkpoints_repo import CutRefused, create_checkpoint
 from tests.integration.storage.tampering import tamper
 from tests.integration.storage.test_audit_verify import _record
 
@@ -239,3 +240,31 @@ async def test_a_head_whose_signature_fails_is_named(setup: Setup) -> None:
         g=forged.signature,
     )
     assert (Problem.BAD_SIGNATURE, 4) in _named(await setup.verify())
+
+
+async def test_a_tail_cut_before_the_next_checkpoint_is_refused_and_then_named(
+    setup: Setup,
+) -> None:
+    store = setup.store()
+    try:
+        await store.append([_v2(n) for n in range(1, 4)])  # head #3 signed with the batch
+        setup.clock.advance(0.1)
+        await store.append([_v2(n) for n in range(4, 7)])  # not yet: the interval
+        committed = store.committed_head()
+        assert committed is not None
+        await _cut_tail(setup.engine, store.shard, 4)
+        with pytest.raises(CutRefused, match=r"ends at #4, behind #6"):
+            await create_checkpoint(
+                setup.engine,
+                key_id="k1",
+                sign=KEY.sign,
+                now=setup.clock.now(),
+                floors={store.shard: committed[1:]},
+            )
+        setup.clock.advance(HEAD_SECONDS)
+        signed = await store.tick()  # the writer signs the head it holds: #6
+    finally:
+        await store.close()
+    assert signed is not None
+    assert signed.seq == 6
+    assert _named(await setup.verify()) == [(Problem.TRUNCATED, 6)]
