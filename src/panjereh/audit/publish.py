@@ -80,7 +80,6 @@ class Publications:
                     "audit head publication failed: %s", exc.__class__.__name__
                 )
 
-
     def close(self) -> None:
         for target in self.targets:
             if isinstance(target, FolderPublication):
