@@ -64,10 +64,11 @@ from panjereh.audit.records import AuditRecord, Outcome
 from panjereh.audit.subjects import SubjectKeys
 from panjereh.audit.writer import AuditWriter
 from panjereh.config import Settings
+from panjereh.domain.clock import SystemClock
 from panjereh.domain.ids import IdMaker
 from panjereh.exchange.keys import load_keys
 from panjereh.storage.audit_browse import RecordCursor, RecordQuery, records_page
-from panjereh.storage.audit_repo import COLUMNS, SqlAuditStore
+from panjereh.storage.audit_repo import COLUMNS, HeadPolicy, SqlAuditStore
 from panjereh.storage.audit_scan import verify_log
 from panjereh.storage.engine import create_engine
 from panjereh.storage.migrate import upgrade
@@ -158,7 +159,16 @@ async def _append(
     settings = Settings()
     engine = create_engine(url)
     await upgrade(engine)
-    store = SqlAuditStore(engine)
+    # As the exchange runs: the writer signs its shard's head at most every
+    # PANJEREH_AUDIT_HEAD_SECONDS (one Ed25519 signature in a batch's transaction).
+    store = SqlAuditStore(
+        engine,
+        heads=HeadPolicy(
+            signer=lambda: (KEY_ID, _sign),
+            clock=SystemClock(),
+            seconds=settings.audit_head_seconds,
+        ),
+    )
     batches: list[int] = []
     append = store.append
 
@@ -287,7 +297,10 @@ class Shape:
     checkpoint_every: int  # records (over all shards) per checkpoint
 
     def key(self) -> str:
-        return f"r{self.records}-c{self.citizen_records}-s{self.shards}-k{self.checkpoint_every}-v1"
+        return f"r{self.records}-c{self.citizen_records}-s{self.shards}-k{self.checkpoint_every}-v2"
+
+
+_NO_V2 = (None,) * 6  # format, context, request_bytes, response_bytes, operation, projection_id
 
 
 def _rows(shape: Shape) -> Iterator[tuple[list[tuple[Any, ...]], Checkpoint | None]]:
@@ -363,10 +376,11 @@ def _rows(shape: Shape) -> Iterator[tuple[list[tuple[Any, ...]], Checkpoint | No
                     raise AssertionError(f"record {n}: not the canonical bytes")
             digest = sha256(head + canonical).digest()
             heads[i] = (seq, digest)
-            per_shard[i].append((*row, shard_ids[i], seq, digest.hex()))
+            # format 1 (its column empty), as written before format 2: the five values empty
+            per_shard[i].append((*row, *_NO_V2, shard_ids[i], seq, digest.hex()))
             n += 1
         leaves = [
-            merkle.leaf_hash(bytes.fromhex(row[19]))
+            merkle.leaf_hash(bytes.fromhex(row[-1]))
             for i in sorted(range(len(shard_ids)), key=lambda j: shard_ids[j])
             for row in per_shard[i]
         ]
