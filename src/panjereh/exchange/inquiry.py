@@ -199,7 +199,7 @@ class InquiryHandler:
             raise Problem(
                 PAYLOAD_TOO_LARGE, "The request body is larger than the exchange accepts."
             )
-        body_sha256 = hashlib.sha256(request.body).digest()  # hashed once, used three ways
+        body_sha256 = hashlib.sha256(request.body).digest()  # both Content-Digest fields
         ctx.request_content_digest = request.headers.get("content-digest") or sha256_digest_field(
             body_sha256
         )
@@ -221,7 +221,9 @@ class InquiryHandler:
         ctx.grant = grant = self._authorize(caller, service, ctx.purpose)
         ctx.document = document = _parse_json_object(request.body)
         self._validate(service, document)
-        ctx.request_hash = body_sha256.hex()
+        # Keyed, not the Content-Digest's SHA-256: a reader of the log must not be able to
+        # brute-force the body (format 2; audit/subjects.py).
+        ctx.request_hash = self._subjects.body_hash(request.body)
         self._read_subject(service, document, ctx)
         replay = await self._replay(request, ctx, caller, service)
         if replay is not None:
@@ -445,7 +447,7 @@ class InquiryHandler:
             error_type=error,
             duration_ms=round((time.perf_counter() - ctx.started) * 1000, 3),
             request_hash=ctx.request_hash,
-            response_hash=hashlib.sha256(reply.body).hexdigest(),
+            response_hash=self._subjects.body_hash(reply.body),  # keyed, as request_hash
             request_id=ctx.request_id,
             auth_method=ctx.caller.method.value if ctx.caller else None,
             replay_of=ctx.replay_of,

@@ -9,6 +9,7 @@ Personas: the granted consumer (social-security/benefits), a known system withou
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -24,6 +25,7 @@ from panjereh.audit.proofs import check
 from panjereh.domain.clock import utc_now
 from panjereh.exchange.keys import public_bytes
 from panjereh.exchange.projection import projection_id
+from panjereh.exchange.signatures import content_digest
 from panjereh.storage import archive_repo
 from panjereh.storage.audit_browse import RecordQuery, record_row, records_page
 from panjereh.storage.audit_scan import verify_log
@@ -71,6 +73,28 @@ async def test_an_inquiry_writes_a_format_2_record_with_its_sizes_and_operation(
     assert record.operation == OPERATION
     assert record.projection_id is None  # the grant shows every field
     assert record.context is None  # no inquiry carries a context yet
+
+
+async def test_the_body_hashes_of_a_format_2_record_are_keyed_not_plain_sha256(
+    platform: Platform,
+) -> None:
+    """A reader of the log cannot brute-force a body (~10^9 national codes) from its hash."""
+    sent = orjson.dumps({"national_code": platform.citizen})
+    answer = await platform.ask()
+    record = await platform.record(answer)
+    keys = platform.app.runtime.subject_keys
+    assert record.request_hash == keys.body_hash(sent)
+    assert record.response_hash == keys.body_hash(answer.content)
+    assert record.request_hash != hashlib.sha256(sent).hexdigest()
+    assert record.response_hash != hashlib.sha256(answer.content).hexdigest()
+    # the caller's Content-Digest stays the plain SHA-256 the signatures cover
+    assert answer.headers["content-digest"] == content_digest(answer.content)
+    refused = await platform.ask(system=UNGRANTED)
+    assert refused.status_code == 403
+    denied = await platform.record(refused)
+    assert (denied.format, denied.request_bytes, denied.operation) == (2, len(sent), OPERATION)
+    assert denied.response_bytes == len(refused.content)
+    assert denied.projection_id is None  # no grant, no projection
 
 
 async def test_a_projected_grant_names_its_projection_in_the_record(platform: Platform) -> None:
