@@ -321,6 +321,20 @@ class Settings(BaseSettings):
         max_length=200,
         description="Records are published on <prefix>.<shard>; the stream takes <prefix>.>.",
     )
+    nats_heads_stream: str = Field(
+        default="PANJEREH_AUDIT_HEADS",
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description=(
+            "JetStream stream the signed audit heads and checkpoints go to (created if "
+            "missing), on <PANJEREH_NATS_HEADS_SUBJECT_PREFIX>.heads and .checkpoints."
+        ),
+    )
+    nats_heads_subject_prefix: str = Field(
+        default="panjereh.audit",
+        pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$",
+        max_length=200,
+        description="Signed heads go to <prefix>.heads, checkpoints to <prefix>.checkpoints.",
+    )
     nats_batch_size: int = Field(
         default=1000,
         ge=1,

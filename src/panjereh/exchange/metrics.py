@@ -100,6 +100,8 @@ class Readings:
     circuits: Mapping[str, BreakerState] = field(default_factory=dict)
     audit_export_lag: int | None = None  # records not yet in the stream (None: no export)
     audit_cut_alarms: int = 0  # checkpoints refused because a tail was cut (running total)
+    # failed publications of signed heads and checkpoints, by target (running totals)
+    audit_publication_failures: Mapping[str, int] = field(default_factory=dict)
 
 
 class _Tallied:
@@ -166,6 +168,7 @@ class ExchangeMetrics:
         self._signature_failures: dict[str, int] = {}
         self._answered = 0
         self._last: dict[str, int] = {"written": 0, "failed": 0, "shed": 0, "cut_alarms": 0}
+        self._publication_failures: dict[str, int] = {}
 
     def _define(self, registry: CollectorRegistry) -> None:
         self.inquiries = Counter(
@@ -211,6 +214,13 @@ class ExchangeMetrics:
             "panjereh_audit_cut_alarms",
             "Checkpoints refused because the audit log's heads read back from the database "
             "were behind a head the exchange holds or signed: a tail was cut.",
+            registry=registry,
+        )
+        self.audit_publication_failures = Counter(
+            "panjereh_audit_publication_failures",
+            "Signed audit heads and checkpoints not published (a folder write, a NATS publish "
+            "or a document dropped from the NATS queue), by target.",
+            ["target"],
             registry=registry,
         )
         self.audit_queue = Gauge(
@@ -336,6 +346,11 @@ class ExchangeMetrics:
         self._add("failed", readings.audit_failed, self.audit_failed)
         self._add("shed", readings.shed, self.shed)
         self._add("cut_alarms", readings.audit_cut_alarms, self.audit_cut_alarms)
+        for target, total in readings.audit_publication_failures.items():
+            delta = total - self._publication_failures.get(target, 0)
+            if delta > 0:
+                self.audit_publication_failures.labels(target).inc(delta)
+            self._publication_failures[target] = total
         self.audit_queue.set(readings.audit_queue_depth)
         self.in_flight.set(readings.in_flight)
         self.snapshot_version.set(readings.snapshot_version)

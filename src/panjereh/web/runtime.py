@@ -39,7 +39,7 @@ from panjereh.storage.audit_outbox import SqlOutbox
 from panjereh.storage.audit_repo import HeadPolicy, SqlAuditStore
 from panjereh.storage.checkpoints_repo import CutRefused, create_checkpoint
 from panjereh.storage.engine import create_engine
-from panjereh.storage.jetstream import JetStreamRecords
+from panjereh.storage.jetstream import JetStreamPublication, JetStreamRecords
 from panjereh.storage.migrate import ensure_current
 from panjereh.storage.partitions import ensure_partitions
 from panjereh.storage.registry_repo import load_snapshot, record_key_usage, registry_version
@@ -49,6 +49,7 @@ from panjereh.web.egress import own_servers
 
 log = logging.getLogger(__name__)
 
+PUBLICATION_DRAIN_SECONDS = 3.0  # at shutdown, for the last heads and checkpoint to reach NATS
 REFRESH_SECONDS = 0.25  # registry changes reach every worker well within a second
 AUDIT_QUEUE_MAX = 100_000
 AUDIT_QUEUE_NEAR_FULL = AUDIT_QUEUE_MAX * 9 // 10  # /readyz fails from here on
@@ -134,6 +135,8 @@ class Runtime:
     metrics: ExchangeMetrics
     throttle: Throttle  # the sign-in throttle of every sign-in (domain/throttle.py)
     audit_export: StreamExport | None = None  # with PANJEREH_NATS_URL (docs/audit-log.md)
+    # signed heads and checkpoints to JetStream, with PANJEREH_NATS_URL ("Signed heads")
+    audit_publication: JetStreamPublication | None = None
     payload_keys: PayloadKeys | None = None  # seals the bodies services keep (None: no key)
     audit_cut: str | None = None  # why the last checkpoint was refused (a cut tail), if so
     audit_cut_alarms: int = 0
@@ -160,6 +163,14 @@ class Runtime:
         store = SqlAuditStore(engine, payload_keys=payload_keys, heads=heads)
         if settings.audit_publish_dir is not None:  # one file per writer: no two append to one
             publications.targets.append(FolderPublication(settings.audit_publish_dir, store.shard))
+        nats_publication = None
+        if settings.nats_url is not None:  # best effort, queued: the writer never waits for it
+            nats_publication = JetStreamPublication(
+                settings.nats_url,
+                stream=settings.nats_heads_stream,
+                subject_prefix=settings.nats_heads_subject_prefix,
+            )
+            publications.targets.append(nats_publication)
         admission = AdmissionControl(settings.max_in_flight)
         audit = AuditWriter(
             store,
@@ -217,6 +228,7 @@ class Runtime:
             metrics=metrics,
             throttle=build_throttle(engine, state.redis, pepper=pepper),
             audit_export=audit_export(settings, engine),
+            audit_publication=nats_publication,
             payload_keys=payload_keys,
         )
 
@@ -261,6 +273,10 @@ class Runtime:
             self._tasks.append(loop.create_task(self._publish_forever(), name="metrics-publish"))
         if self.audit_export is not None:  # never blocks start-up: NATS may be down
             self._tasks.append(loop.create_task(self.audit_export.run(), name="audit-export"))
+        if self.audit_publication is not None:
+            self._tasks.append(
+                loop.create_task(self.audit_publication.run(), name="audit-heads-publication")
+            )
 
     def check_kept_payloads(self) -> None:
         """Refuse to serve services that keep payloads without a key to seal them with."""
@@ -284,6 +300,14 @@ class Runtime:
                 "audit closing head or checkpoint at shutdown failed: %s", exc.__class__.__name__
             )
         await self.audit_store.close()
+        if self.audit_publication is not None:  # the closing head and last checkpoint too
+            if not await self.audit_publication.drain(PUBLICATION_DRAIN_SECONDS):
+                log.warning(
+                    "%d audit heads or checkpoints not published to NATS at shutdown (the "
+                    "folder has them)",
+                    self.audit_publication.pending,
+                )
+            await self.audit_publication.close()
         if self.audit_store.heads is not None and self.audit_store.heads.publications:
             self.audit_store.heads.publications.close()
         self.metrics.publish(self.metrics_readings())
@@ -411,7 +435,17 @@ class Runtime:
             },
             audit_export_lag=None if self.audit_export is None else self.audit_export.lag,
             audit_cut_alarms=self.audit_cut_alarms,
+            audit_publication_failures=self._publication_failures(),
         )
+
+    def _publication_failures(self) -> dict[str, int]:
+        heads = self.audit_store.heads
+        found: dict[str, int] = {}
+        if heads is not None and heads.publications is not None:
+            found["folder"] = heads.publications.failed
+        if self.audit_publication is not None:
+            found["nats"] = self.audit_publication.failed
+        return found
 
     def metrics_text(self) -> bytes:
         """/metrics: this worker's tallies published now, then every worker's metrics."""
