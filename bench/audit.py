@@ -60,14 +60,16 @@ from panjereh.audit import merkle
 from panjereh.audit.archive import Month
 from panjereh.audit.chain import FORMAT, GENESIS, canonical_bytes
 from panjereh.audit.checkpoints import NO_PREVIOUS, Checkpoint
+from panjereh.audit.heads import SignedHead
 from panjereh.audit.records import AuditRecord, Outcome
 from panjereh.audit.subjects import SubjectKeys
 from panjereh.audit.writer import AuditWriter
 from panjereh.config import Settings
+from panjereh.domain.clock import SystemClock
 from panjereh.domain.ids import IdMaker
 from panjereh.exchange.keys import load_keys
 from panjereh.storage.audit_browse import RecordCursor, RecordQuery, records_page
-from panjereh.storage.audit_repo import COLUMNS, SqlAuditStore
+from panjereh.storage.audit_repo import COLUMNS, HeadPolicy, SqlAuditStore
 from panjereh.storage.audit_scan import verify_log
 from panjereh.storage.engine import create_engine
 from panjereh.storage.migrate import upgrade
@@ -158,7 +160,16 @@ async def _append(
     settings = Settings()
     engine = create_engine(url)
     await upgrade(engine)
-    store = SqlAuditStore(engine)
+    # As the exchange runs: the writer signs its shard's head at most every
+    # PANJEREH_AUDIT_HEAD_SECONDS (one Ed25519 signature in a batch's transaction).
+    store = SqlAuditStore(
+        engine,
+        heads=HeadPolicy(
+            signer=lambda: (KEY_ID, _sign),
+            clock=SystemClock(),
+            seconds=settings.audit_head_seconds,
+        ),
+    )
     batches: list[int] = []
     append = store.append
 
@@ -285,15 +296,38 @@ class Shape:
     citizen_records: int
     shards: int
     checkpoint_every: int  # records (over all shards) per checkpoint
+    heads_every: int = 0  # a signed head after every n records of a shard (0: none)
 
     def key(self) -> str:
-        return f"r{self.records}-c{self.citizen_records}-s{self.shards}-k{self.checkpoint_every}-v1"
+        heads = f"-h{self.heads_every}" if self.heads_every else ""
+        return (
+            f"r{self.records}-c{self.citizen_records}-s{self.shards}-k{self.checkpoint_every}"
+            f"{heads}-v2"
+        )
 
 
-def _rows(shape: Shape) -> Iterator[tuple[list[tuple[Any, ...]], Checkpoint | None]]:
-    """Chunks of rows (``COLUMNS`` order, times as datetimes) and, after each round, the
-    signed checkpoint over it. Records are numbered n = 0..records-1 and go round-robin to the
-    shards; every (records / citizen_records)-th is the citizen's."""
+HEAD_COLUMNS = ("shard", "seq", "head", "created_at", "closing", "closed_by", "key_id", "signature")
+
+
+def _head_row(shard: str, seq: int, digest: str, at: datetime, closing: bool) -> tuple[Any, ...]:
+    """A signed head as the writer stores it (``HEAD_COLUMNS`` order), signed with the bench's
+    key, so verify checks its signature as it checks the exchange's."""
+    head = SignedHead(shard, seq, digest, at, closing=closing).signed(KEY_ID, _sign)
+    return (shard, seq, digest, at, closing, None, head.key_id, head.signature)
+
+
+_NO_V2 = (None,) * 6  # format, context, request_bytes, response_bytes, operation, projection_id
+
+
+Chunk = tuple[list[tuple[Any, ...]], Checkpoint | None, list[tuple[Any, ...]]]
+
+
+def _rows(shape: Shape) -> Iterator[Chunk]:
+    """Chunks of rows (``COLUMNS`` order, times as datetimes), after each round the signed
+    checkpoint over it, and the signed heads of the round (``HEAD_COLUMNS``; with
+    ``heads_every``, a head after every n-th record of a shard and a closing head at the
+    end). Records are numbered n = 0..records-1 and go round-robin to the shards; every
+    (records / citizen_records)-th is the citizen's."""
     keys, hashes = _subjects(), _hex_pool(65_536, 2)
     citizen = keys.hash(CITIZEN)
     others = [keys.hash(f"{2_000_000_000 + i:010d}") for i in range(200_000)]
@@ -310,6 +344,7 @@ def _rows(shape: Shape) -> Iterator[tuple[list[tuple[Any, ...]], Checkpoint | No
     while n < shape.records:
         round_end = min(n + shape.checkpoint_every, shape.records)
         per_shard: list[list[tuple[Any, ...]]] = [[] for _ in shard_ids]
+        signed: list[tuple[Any, ...]] = []
         first_seq = [seq + 1 for seq, _ in heads]
         while n < round_end:
             i = n % shape.shards
@@ -363,10 +398,16 @@ def _rows(shape: Shape) -> Iterator[tuple[list[tuple[Any, ...]], Checkpoint | No
                     raise AssertionError(f"record {n}: not the canonical bytes")
             digest = sha256(head + canonical).digest()
             heads[i] = (seq, digest)
-            per_shard[i].append((*row, shard_ids[i], seq, digest.hex()))
+            # format 1 (its column empty), as written before format 2: the five values empty
+            per_shard[i].append((*row, *_NO_V2, shard_ids[i], seq, digest.hex()))
+            if shape.heads_every and seq % shape.heads_every == 0:
+                signed.append(_head_row(shard_ids[i], seq, digest.hex(), created, False))
             n += 1
+        if shape.heads_every and n == shape.records:  # each writer's closing head
+            for shard, (seq, head) in zip(shard_ids, heads, strict=True):
+                signed.append(_head_row(shard, seq, head.hex(), start + step * n, True))
         leaves = [
-            merkle.leaf_hash(bytes.fromhex(row[19]))
+            merkle.leaf_hash(bytes.fromhex(row[-1]))
             for i in sorted(range(len(shard_ids)), key=lambda j: shard_ids[j])
             for row in per_shard[i]
         ]
@@ -384,7 +425,7 @@ def _rows(shape: Shape) -> Iterator[tuple[list[tuple[Any, ...]], Checkpoint | No
             previous=previous.hash if previous else NO_PREVIOUS,
         ).signed(KEY_ID, _sign)
         previous = checkpoint
-        yield [row for rows in per_shard for row in rows], checkpoint
+        yield [row for rows in per_shard for row in rows], checkpoint, signed
 
 
 def _checkpoint_row(checkpoint: Checkpoint) -> tuple[Any, ...]:
@@ -416,13 +457,22 @@ def _build_sqlite(path: Path, shape: Shape) -> None:
         conn.execute(f'DROP INDEX "{name}"')
     marks = ", ".join("?" * len(COLUMNS))
     insert = f"INSERT INTO audit_records ({', '.join(COLUMNS)}) VALUES ({marks})"  # noqa: S608
+    signs = True if shape.heads_every else None
     conn.executemany(
-        "INSERT INTO audit_shards (id, started_at, host, pid) VALUES (?, ?, 'bench', 0)",
-        [(f"bench-shard-{i:02d}", "2026-10-01 00:00:00.000000") for i in range(shape.shards)],
+        "INSERT INTO audit_shards (id, started_at, host, pid, signs_heads) "
+        "VALUES (?, ?, 'bench', 0, ?)",
+        [
+            (f"bench-shard-{i:02d}", "2026-10-01 00:00:00.000000", signs)
+            for i in range(shape.shards)
+        ],
+    )
+    head_insert = (
+        f"INSERT INTO audit_heads ({', '.join(HEAD_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"  # noqa: S608
     )
     conn.execute("BEGIN")
-    for rows, checkpoint in _rows(shape):
+    for rows, checkpoint, signed in _rows(shape):
         conn.executemany(insert, [(*row[:1], _sqlite_text(row[1]), *row[2:]) for row in rows])
+        conn.executemany(head_insert, [(*h[:3], _sqlite_text(h[3]), *h[4:]) for h in signed])
         if checkpoint is not None:
             row = _checkpoint_row(checkpoint)
             conn.execute(
@@ -480,16 +530,25 @@ async def _build_postgres(url: str, shape: Shape) -> None:
         for index in indexes:
             await conn.execute(f'DROP INDEX "{index["indexname"]}"')
         await conn.executemany(
-            "INSERT INTO audit_shards (id, started_at, host, pid) VALUES ($1, $2, 'bench', 0)",
+            "INSERT INTO audit_shards (id, started_at, host, pid, signs_heads) "
+            "VALUES ($1, $2, 'bench', 0, $3)",
             [
-                (f"bench-shard-{i:02d}", datetime(2026, 10, 1, tzinfo=UTC))
+                (
+                    f"bench-shard-{i:02d}",
+                    datetime(2026, 10, 1, tzinfo=UTC),
+                    True if shape.heads_every else None,
+                )
                 for i in range(shape.shards)
             ],
         )
         for month in (Month(2026, 10), Month(2026, 11), Month(2026, 12)):  # the data's months
             await conn.execute(partition_ddl(month))  # (partitioned by month: migration 0010)
-        for rows, checkpoint in _rows(shape):
+        for rows, checkpoint, signed in _rows(shape):
             await conn.copy_records_to_table("audit_records", records=rows, columns=COLUMNS)
+            if signed:
+                await conn.copy_records_to_table(
+                    "audit_heads", records=signed, columns=HEAD_COLUMNS
+                )
             if checkpoint is not None:
                 await conn.execute(
                     "INSERT INTO audit_checkpoints (number, created_at, body, checkpoint_hash, "
@@ -526,9 +585,8 @@ async def dataset_sqlite(data: Path, shape: Shape, rebuild: bool) -> tuple[str, 
 
 
 async def dataset_postgres(
-    server_url: str, shape: Shape, rebuild: bool
+    server_url: str, shape: Shape, rebuild: bool, name: str = "panjereh_bench_audit_data"
 ) -> tuple[str, float | None]:
-    name = "panjereh_bench_audit_data"
     url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
     built = None
     try:
@@ -573,6 +631,63 @@ async def _verify(url: str) -> dict[str, Any]:
         "problems": len(report.findings),
         "valid": not report.findings,
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# (b') verification with a signed head after every 1, 10 and 1,000 records of a shard
+
+
+def _spread(values: list[int]) -> dict[str, Any]:
+    return {
+        "runs": values,
+        "median": round(statistics.median(values)),
+        "min": min(values),
+        "max": max(values),
+        "spread_pct": round(100 * (max(values) - min(values)) / statistics.median(values), 1),
+    }
+
+
+def verify_heads(
+    data: Path,
+    backends: Sequence[str],
+    server_url: str | None,
+    *,
+    records: int,
+    every: Sequence[int],
+    runs: int,
+) -> dict[str, Any]:
+    """The verify rate over data sets whose writers signed a head after every n records: the
+    worst case is a writer whose batches all come more than PANJEREH_AUDIT_HEAD_SECONDS
+    apart, so that each batch of n records signs one head. Each data set is built fresh (its
+    own SQLite file, its own PostgreSQL database), verified ``runs`` times."""
+    found: dict[str, Any] = {"records": records, "runs": runs, "every": list(every)}
+    for backend in backends:
+        out: dict[str, Any] = {}
+        found[backend] = out
+        for n in every:
+            shape = Shape(records, 100, 1 if backend == "sqlite" else 2, 100_000, heads_every=n)
+            if backend == "sqlite":
+                url, took = asyncio.run(dataset_sqlite(data / f"heads-{n}", shape, True))
+            else:
+                assert server_url is not None
+                url, took = asyncio.run(
+                    dataset_postgres(server_url, shape, True, "panjereh_bench_audit_heads")
+                )
+            results = [_run_loop(functools.partial(_verify, url)) for _ in range(runs)]
+            rates = [r["per_s"] for r in results]
+            out[str(n)] = {
+                "shards": shape.shards,
+                "heads": records // n + shape.shards if n else 0,
+                "built_in_s": took,
+                "verify_per_s": _spread(rates),
+                "seconds": [r["seconds"] for r in results],
+                "problems": [r["problems"] for r in results],
+                "valid": all(r["valid"] for r in results),
+            }
+            print(f"   {backend} heads every {n}: verify {rates} records/s", flush=True)
+        if backend == "postgres" and server_url is not None:
+            asyncio.run(_drop_database(server_url, "panjereh_bench_audit_heads"))
+    return found
 
 
 # ---------------------------------------------------------------------------------------------
@@ -827,9 +942,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:  # noqa: C901
     parser.add_argument("--rebuild", action="store_true", help="build the data set again")
     parser.add_argument("--only", default="append,verify,citizen,browse")
     parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument(
+        "--heads-every", default="1,10,1000", help="with --only heads: records per signed head"
+    )
+    parser.add_argument("--heads-records", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=3, help="with --only heads: runs per set")
     args = parser.parse_args(argv)
     only = set(args.only.split(","))
     backends = args.backends.split(",")
+    if only == {"heads"}:  # merged into the results file under "verify_heads"
+        return _heads_main(args, backends)
     started = time.time()
     result: dict[str, Any] = {
         "benchmark": "audit",
@@ -965,6 +1087,32 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:  # noqa: C901
     result["valid"] = all(v["ok"] for v in validity)
     result["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     result["elapsed_s"] = round(time.time() - started, 1)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    return result
+
+
+def _heads_main(args: argparse.Namespace, backends: list[str]) -> dict[str, Any]:
+    server_url = _postgres_url()
+    if server_url is None:
+        backends = [b for b in backends if b != "postgres"]
+    started = time.time()
+    found = verify_heads(
+        args.data / "heads",
+        backends,
+        server_url,
+        records=args.heads_records,
+        every=[int(n) for n in args.heads_every.split(",")],
+        runs=args.runs,
+    )
+    found.update(
+        started_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        commit=_commit(),
+        load_average_at_end=[round(x, 2) for x in os.getloadavg()],
+        elapsed_s=round(time.time() - started, 1),
+    )
+    result: dict[str, Any] = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    result["verify_heads"] = found
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     return result

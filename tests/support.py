@@ -15,10 +15,12 @@ from typing import Literal
 import asyncpg
 import uvicorn
 from alembic import command
+from sqlalchemy import text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp
 
+from panjereh.audit.chain import GENESIS, canonical_bytes, chain_hash
 from panjereh.audit.records import AuditRecord, Outcome
 from panjereh.storage.migrate import alembic_config
 
@@ -98,6 +100,36 @@ def alembic_step(
     config = alembic_config()
     config.attributes["connection"] = connection
     getattr(command, step)(config, revision)
+
+
+_BEFORE_FORMAT_2 = (
+    "exchange_id, created_at, consumer, service_id, purpose, subject_hash, outcome, "
+    "status_code, error_type, duration_ms, request_hash, response_hash, request_id, "
+    "auth_method, replay_of, cached, provider_ms, shard, seq, record_hash"
+)
+
+
+async def append_as_before_format_2(engine: AsyncEngine, records: list[AuditRecord]) -> str:
+    """Store format-1 ``records`` as one shard the way the writer did before migration 0014
+    (for a database migrated only that far); the shard's id."""
+    shard, head = f"old{uuid.uuid4().hex[:12]}", GENESIS
+    names = [name.strip() for name in _BEFORE_FORMAT_2.split(",")]
+    insert = text(
+        f"INSERT INTO audit_records ({_BEFORE_FORMAT_2}) "  # noqa: S608 - constant names
+        f"VALUES ({', '.join(':' + n for n in names)})"
+    )
+    async with engine.begin() as conn:
+        await conn.execute(
+            text("INSERT INTO audit_shards (id, started_at, host, pid) VALUES (:i, :t, 'h', 1)"),
+            {"i": shard, "t": datetime.now(UTC)},
+        )
+        for seq, record in enumerate(records, start=1):
+            head = chain_hash(head, canonical_bytes(record, shard, seq))
+            values = {n: getattr(record, n) for n in names[:17]}
+            values.update(outcome=record.outcome.value, shard=shard, seq=seq)
+            values["record_hash"] = head.hex()
+            await conn.execute(insert, values)
+    return shard
 
 
 async def migrate(

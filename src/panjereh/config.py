@@ -142,6 +142,31 @@ class Settings(BaseSettings):
         le=86_400,
         description="How often a signed audit checkpoint is made while records come in.",
     )
+    audit_head_seconds: float = Field(
+        default=0.25,
+        ge=0.01,
+        le=60,
+        description=(
+            "How often, at most, the audit writer signs its shard's head while records come "
+            "in (a waiting tail is signed this long after the last head)."
+        ),
+    )
+    audit_lease_seconds: float = Field(
+        default=15.0,
+        ge=1,
+        le=3600,
+        description=(
+            "An audit writer without a heartbeat for this long is gone: the next start closes "
+            "its shard from its last signed head."
+        ),
+    )
+    audit_publish_dir: Path | None = Field(
+        default=None,
+        description=(
+            "Append-only folder where each signed audit head and checkpoint is also written as "
+            "it is made (one JSON line, fsynced), for a second party to collect."
+        ),
+    )
     # Audit privacy (docs/audit-log.md, "Privacy") -------------------------------------------
     audit_subject_key: SecretStr | None = Field(
         default=None,
@@ -346,6 +371,20 @@ class Settings(BaseSettings):
         pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$",
         max_length=200,
         description="Records are published on <prefix>.<shard>; the stream takes <prefix>.>.",
+    )
+    nats_heads_stream: str = Field(
+        default="PANJEREH_AUDIT_HEADS",
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description=(
+            "JetStream stream the signed audit heads and checkpoints go to (created if "
+            "missing), on <PANJEREH_NATS_HEADS_SUBJECT_PREFIX>.heads and .checkpoints."
+        ),
+    )
+    nats_heads_subject_prefix: str = Field(
+        default="panjereh.audit",
+        pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$",
+        max_length=200,
+        description="Signed heads go to <prefix>.heads, checkpoints to <prefix>.checkpoints.",
     )
     nats_batch_size: int = Field(
         default=1000,

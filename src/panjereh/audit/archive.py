@@ -48,7 +48,7 @@ import orjson
 from panjereh.audit import merkle
 from panjereh.audit.chain import GENESIS, canonical_bytes, chain_hash
 from panjereh.audit.checkpoints import Checkpoint
-from panjereh.audit.records import AuditRecord, Outcome
+from panjereh.audit.records import AuditRecord, Outcome, field_names
 
 FORMAT = "panjereh.audit-archive/1"  # records only
 FORMAT_WITH_PAYLOADS = "panjereh.audit-archive/2"  # records, each with its kept payloads
@@ -112,7 +112,7 @@ _FIELDS = tuple(f.name for f in fields(AuditRecord))
 
 
 def record_fields(record: AuditRecord) -> dict[str, Any]:
-    values = {name: getattr(record, name) for name in _FIELDS}  # asdict copies deeply: slow
+    values = {name: getattr(record, name) for name in field_names(record)}  # not asdict: slow
     values["outcome"] = record.outcome.value
     values["created_at"] = utc_text(record.created_at)
     return values

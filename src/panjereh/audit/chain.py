@@ -23,6 +23,15 @@ this order (docs/audit-log.md has a worked example)::
   with no escaping beyond what JSON requires (orjson's output, which any JSON encoder with
   ``ensure_ascii`` off and no spaces reproduces for these types).
 
+Version 2 (``panjereh.audit/2``, what the exchange writes now) is the same array with its own
+tag and five more values at the end, each ``null`` when unknown::
+
+    ["panjereh.audit/2", ...the nineteen values above..., context, request_bytes,
+     response_bytes, operation, projection_id]
+
+The tag is the record's ``format`` (a column of its own; empty for records written before
+version 2), so a version-1 record keeps exactly the bytes, and the hash, it was written with.
+
 A verifier needs nothing else: the record as stored, and the previous record's hash.
 """
 
@@ -36,6 +45,9 @@ import orjson
 from panjereh.audit.records import AuditRecord
 
 FORMAT = "panjereh.audit/1"
+FORMAT_V2 = "panjereh.audit/2"
+FORMATS = {1: FORMAT, 2: FORMAT_V2}
+CURRENT = 2  # the format the exchange writes
 _TIME = "%Y-%m-%dT%H:%M:%S.%fZ"
 GENESIS = bytes(32)  # the "previous hash" of every shard's first record
 
@@ -45,7 +57,7 @@ def _microseconds(milliseconds: float | None) -> int | None:
 
 
 def canonical_bytes(record: AuditRecord, shard: str, seq: int) -> bytes:
-    """The bytes a record's hash covers (module docstring: format version 1)."""
+    """The bytes a record's hash covers (module docstring: its format, 1 or 2)."""
     moment = record.created_at
     if moment.tzinfo is not UTC:
         if moment.utcoffset() is None:
@@ -53,31 +65,40 @@ def canonical_bytes(record: AuditRecord, shard: str, seq: int) -> bytes:
         moment = moment.astimezone(UTC)
     # orjson leaves out a zero fraction; the format always has six digits
     created: datetime | str = moment if moment.microsecond else moment.strftime(_TIME)
-    return orjson.dumps(
-        [
-            FORMAT,
-            shard,
-            seq,
-            record.exchange_id,
-            created,  # orjson writes a UTC datetime as the format says, ~15x faster than strftime
-            record.consumer,
-            record.service_id,
-            record.purpose,
-            record.subject_hash,
-            record.outcome,  # a StrEnum: orjson writes its value
-            record.status_code,
-            record.error_type,
-            _microseconds(record.duration_ms),
-            record.request_hash,
-            record.response_hash,
-            record.request_id,
-            record.auth_method,
-            record.replay_of,
-            record.cached,
-            _microseconds(record.provider_ms),
-        ],
-        option=orjson.OPT_UTC_Z,
-    )
+    tag = FORMATS.get(record.format)
+    if tag is None:
+        raise ValueError(f"unknown audit record format {record.format!r}")
+    values: list[object] = [
+        tag,
+        shard,
+        seq,
+        record.exchange_id,
+        created,  # orjson writes a UTC datetime as the format says, ~15x faster than strftime
+        record.consumer,
+        record.service_id,
+        record.purpose,
+        record.subject_hash,
+        record.outcome,  # a StrEnum: orjson writes its value
+        record.status_code,
+        record.error_type,
+        _microseconds(record.duration_ms),
+        record.request_hash,
+        record.response_hash,
+        record.request_id,
+        record.auth_method,
+        record.replay_of,
+        record.cached,
+        _microseconds(record.provider_ms),
+    ]
+    if record.format == 2:
+        values += [
+            record.context,
+            record.request_bytes,
+            record.response_bytes,
+            record.operation,
+            record.projection_id,
+        ]
+    return orjson.dumps(values, option=orjson.OPT_UTC_Z)
 
 
 def chain_hash(previous: bytes, canonical: bytes) -> bytes:

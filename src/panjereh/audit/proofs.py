@@ -11,14 +11,13 @@ with the checkpoint's root; then checks the checkpoint's signature.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
 from panjereh.audit import merkle
 from panjereh.audit.chain import GENESIS, canonical_bytes, chain_hash
 from panjereh.audit.checkpoints import Checkpoint
-from panjereh.audit.records import AuditRecord, Outcome
+from panjereh.audit.records import AuditRecord, Outcome, field_names
 
 FORMAT = "panjereh.proof/1"
 
@@ -37,7 +36,7 @@ def bundle(
     path: list[bytes],
     checkpoint: Checkpoint,
 ) -> dict[str, Any]:
-    fields = asdict(record)
+    fields = {name: getattr(record, name) for name in field_names(record)}
     fields["outcome"] = record.outcome.value
     fields["created_at"] = record.created_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     return {

@@ -31,7 +31,7 @@ from typing import Any
 import orjson
 
 from panjereh.audit.chain import GENESIS, canonical_bytes, chain_hash
-from panjereh.audit.records import AuditRecord, Outcome
+from panjereh.audit.records import AuditRecord, Outcome, field_names
 from panjereh.domain.errors import PanjerehError
 
 FORMAT = "panjereh.audit.stream/1"
@@ -65,7 +65,7 @@ def _time(moment: datetime) -> str:
 
 def encode(item: StreamRecord) -> bytes:
     """The message body of one record (module docstring)."""
-    record: dict[str, Any] = {name: getattr(item.record, name) for name in _FIELDS}
+    record: dict[str, Any] = {name: getattr(item.record, name) for name in field_names(item.record)}
     record["created_at"] = _time(item.record.created_at)
     record["outcome"] = item.record.outcome.value
     return orjson.dumps(

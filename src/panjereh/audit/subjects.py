@@ -7,6 +7,15 @@ citizen's own view, an auditor's search) by whoever holds the key, and by nobody
 The key rotates (docs/audit-log.md, "Privacy"): new records are hashed with the *current* key
 only; the *previous* keys are kept for lookups, so a search finds the records written before a
 rotation too.  Records keep the hash they were written with, so the chains never change.
+
+The same key also keys the hashes of the request and response *bodies* in records of format
+``panjereh.audit/2``.  A plain SHA-256 of ``{"national_code":"0012345678"}`` is brute-forced
+from ~10^9 candidates by anyone who reads a record (a database operator, an auditor, a proof
+holder), which would undo the keyed subject hash.  So a body hash is
+``HMAC-SHA256(body key, body)`` with the body key *derived* from the subject key,
+``HMAC-SHA256(subject key, "panjereh.audit/2 body hash")``: a sub-key of its own, never the
+raw key (a body hash can never equal a subject hash).  Format-1 records keep their plain
+SHA-256.
 """
 
 from __future__ import annotations
@@ -17,6 +26,12 @@ from collections.abc import Iterable
 
 MIN_KEY_BYTES = 32
 PEPPER_KEY_ID = "pepper"  # the id of the key derived from the installation's pepper
+BODY_KEY_LABEL = b"panjereh.audit/2 body hash"  # derives the body key from a subject key
+
+
+def body_key(subject_key: bytes) -> bytes:
+    """The key of the body hashes (format 2), derived from a subject key (module docstring)."""
+    return hmac.new(subject_key, BODY_KEY_LABEL, hashlib.sha256).digest()
 
 
 def pepper_key(pepper: bytes) -> bytes:
@@ -46,6 +61,10 @@ class SubjectKeys:
         # Duplicated keys (the same secret listed twice) give the same hash: looked up once.
         self._previous = tuple(raw for _, raw in older if raw != key)
         self.previous_ids = tuple(name for name, _ in older)
+        # The body key's HMAC with its pads already hashed: each body costs one copy and
+        # its own bytes (~1.2 µs for 300 bytes against ~2.6 µs for a one-shot hmac.digest).
+        self._body_mac = hmac.new(body_key(key), digestmod=hashlib.sha256)
+        self._previous_body_keys = tuple(body_key(raw) for raw in self._previous)
 
     @classmethod
     def from_pepper(cls, pepper: bytes) -> SubjectKeys:
@@ -55,6 +74,20 @@ class SubjectKeys:
     def hash(self, subject: str) -> str:
         """The hex HMAC of a normalized (ASCII digits) subject, as stored in new records."""
         return hmac.new(self._key, subject.encode("ascii"), hashlib.sha256).hexdigest()
+
+    def body_hash(self, body: bytes) -> str:
+        """The hex keyed hash of a request or response body, as format-2 records keep it."""
+        mac = self._body_mac.copy()
+        mac.update(body)
+        return mac.hexdigest()
+
+    def body_hashes(self, body: bytes) -> tuple[str, ...]:
+        """The hashes ``body`` may be recorded under: the current key's, then each previous
+        key's (a record written before a rotation), for whoever checks a body against one."""
+        return (
+            self.body_hash(body),
+            *(hmac.digest(k, body, "sha256").hex() for k in self._previous_body_keys),
+        )
 
     def lookup_hashes(self, subject: str) -> tuple[str, ...]:
         """Every hash under which records about ``subject`` may be stored: the current key's

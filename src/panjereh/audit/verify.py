@@ -28,7 +28,7 @@ from typing import Any
 import orjson
 
 from panjereh.audit import merkle
-from panjereh.audit.chain import FORMAT, GENESIS, canonical_bytes, chain_hash
+from panjereh.audit.chain import FORMAT, FORMATS, GENESIS, canonical_bytes, chain_hash
 from panjereh.audit.records import AuditRecord
 
 
@@ -46,6 +46,9 @@ class Problem(StrEnum):
     REWRITTEN = "rewritten"  # a pinned head has another hash now: the chain was rewritten
     MERKLE = "merkle"  # the records a checkpoint covers no longer give its Merkle root
     CHECKPOINT_COPY = "checkpoint-copy"  # the log's checkpoint differs from the copy kept
+    # Against the signed shard heads (panjereh.audit.heads), stored or published:
+    UNSIGNED = "unsigned"  # records after the shard's last signed head: not vouched for
+    UNCLOSED = "unclosed"  # the writer is gone and its shard has no closing head
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +110,12 @@ RAW_COLUMNS = (
     "replay_of",
     "cached",
     "provider_ms",
+    "format",
+    "context",
+    "request_bytes",
+    "response_bytes",
+    "operation",
+    "projection_id",
 )
 RawRow = Sequence[Any]
 
@@ -116,31 +125,33 @@ def raw_canonical(shard: str, row: RawRow) -> bytes:
     normalized the way reading it as an `AuditRecord` would (a time in another ISO form,
     ``cached`` stored as any integer)."""
     (_, seq, _, xid, created, consumer, service, purpose, subject, outcome, status) = row[:11]
-    (error, duration, request, response, request_id, auth, replay, cached, provider) = row[11:]
-    return orjson.dumps(
-        [
-            FORMAT,
-            shard,
-            seq,
-            xid,
-            _canonical_time(created),
-            consumer,
-            service,
-            purpose,
-            subject,
-            outcome,
-            status,
-            error,
-            None if duration is None else round(duration * 1000),
-            request,
-            response,
-            request_id,
-            auth,
-            replay,
-            bool(cached),
-            None if provider is None else round(provider * 1000),
-        ]
-    )
+    (error, duration, request, response, request_id, auth, replay, cached, provider) = row[11:20]
+    version = row[20] or 1
+    values: list[object] = [
+        FORMATS.get(version, f"panjereh.audit/{version}"),  # an unknown one can only fail
+        shard,
+        seq,
+        xid,
+        _canonical_time(created),
+        consumer,
+        service,
+        purpose,
+        subject,
+        outcome,
+        status,
+        error,
+        None if duration is None else round(duration * 1000),
+        request,
+        response,
+        request_id,
+        auth,
+        replay,
+        bool(cached),
+        None if provider is None else round(provider * 1000),
+    ]
+    if version == 2:
+        values.extend(row[21:26])
+    return orjson.dumps(values)
 
 
 def _canonical_time(value: object) -> object:
@@ -247,35 +258,34 @@ class ChainVerifier:
                 replay,
                 cached,
                 provider,
-            ) = row
+                version,
+            ) = row[:21]
             if seq == expected:
-                computed = sha256(
-                    head
-                    + dumps(
-                        [
-                            fmt,
-                            shard,
-                            seq,
-                            xid,
-                            created,
-                            consumer,
-                            service,
-                            purpose,
-                            subject,
-                            outcome,
-                            status,
-                            error,
-                            None if duration is None else round(duration * 1000),
-                            request,
-                            response,
-                            request_id,
-                            auth,
-                            replay,
-                            cached == 1,
-                            None if provider is None else round(provider * 1000),
-                        ]
-                    )
-                ).digest()
+                values = [
+                    fmt if version is None or version == 1 else FORMATS.get(version, ""),
+                    shard,
+                    seq,
+                    xid,
+                    created,
+                    consumer,
+                    service,
+                    purpose,
+                    subject,
+                    outcome,
+                    status,
+                    error,
+                    None if duration is None else round(duration * 1000),
+                    request,
+                    response,
+                    request_id,
+                    auth,
+                    replay,
+                    cached == 1,
+                    None if provider is None else round(provider * 1000),
+                ]
+                if version == 2:  # panjereh.audit/2: five values more
+                    values.extend(row[21:26])
+                computed = sha256(head + dumps(values)).digest()
                 if computed.hex() == digest:
                     head, expected, fast = computed, seq + 1, True
                     if leaves is not None:

@@ -15,8 +15,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy.exc import SQLAlchemyError
 
 from panjereh.audit.checkpoints import Checkpoint
+from panjereh.audit.heads import HeadEvidence
 from panjereh.audit.proofs import ProofError
 from panjereh.audit.proofs import check as check_proof
+from panjereh.audit.publish import read_published
 from panjereh.cli.audit_privacy import check_control_plane, payload_command
 from panjereh.cli.common import UserError
 from panjereh.cli.common import settings as load
@@ -82,7 +84,15 @@ class _Moment(click.ParamType[datetime, Any]):
     "unless it says otherwise)",
 )
 @click.option("--until", type=_Moment(), help="verify only the records created before this time")
-def verify_command(copy: Path | None, since: datetime | None, until: datetime | None) -> None:
+@click.option(
+    "--published",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="a collected copy of PANJEREH_AUDIT_PUBLISH_DIR: the signed heads and checkpoints "
+    "published outside the database as they were made",
+)
+def verify_command(
+    copy: Path | None, since: datetime | None, until: datetime | None, published: Path | None
+) -> None:
     """Recompute every shard's chain and check every signed checkpoint against the records.
 
     Names each record altered, deleted, inserted or moved; a tail cut off or a chain rewritten
@@ -95,12 +105,22 @@ def verify_command(copy: Path | None, since: datetime | None, until: datetime | 
     from the stored hash of the record before the window (trusted), with the checkpoints
     that lie wholly in it and the signature of every checkpoint touching it: it proves the
     window's consistency and its link to the record before; a full verify proves everything.
+
+    The whole log is also weighed against its writers' signed heads: records after a shard's
+    last signed head, a signed head whose record is gone, a gone writer's shard left open.
+    With --published, against the heads and checkpoints published outside the database too,
+    which names a tail cut together with the heads stored beside it.
     """
     if since is not None and until is not None and until <= since:
         raise UserError("--until must be later than --since / پایان باید بعد از آغاز باشد")
     settings = load()
     kept = _read_copy(copy) if copy is not None else None
-    report = asyncio.run(_verify(settings, kept, since, until))
+    heads = HeadEvidence(
+        SystemClock().now(), settings.audit_head_seconds, settings.audit_lease_seconds
+    )
+    if published is not None:
+        kept = _read_published(published, heads, kept)
+    report = asyncio.run(_verify(settings, kept, since, until, heads))
     findings = report.findings
     for finding in findings[:SHOWN]:
         click.echo(finding.line())
@@ -111,6 +131,17 @@ def verify_command(copy: Path | None, since: datetime | None, until: datetime | 
         f"{summary.records} records in {summary.shards} shards and {report.checked} "
         f"checkpoints checked; {len(findings)} problems"
     )
+    _echo_details(report)
+    # Control-plane events: their own chained stream, pinned by the checkpoints
+    # (panjereh.cli.audit_privacy).
+    if not check_control_plane(settings, kept):
+        raise SystemExit(1)
+    if findings:
+        raise SystemExit(1)
+
+
+def _echo_details(report: Report) -> None:
+    summary = report.summary
     for shard, (seq, head) in sorted((summary.heads or {}).items()):
         click.echo(f"  shard {shard}: last #{seq}, head {head}")
     if report.unchecked:
@@ -118,12 +149,25 @@ def verify_command(copy: Path | None, since: datetime | None, until: datetime | 
         click.echo(f"  Merkle roots not recomputed (records partly elsewhere): {numbers}")
     if report.window is not None:
         _echo_window(report)
-    # Control-plane events: their own chained stream, pinned by the checkpoints
-    # (panjereh.cli.audit_privacy).
-    if not check_control_plane(settings, kept):
-        raise SystemExit(1)
-    if findings:
-        raise SystemExit(1)
+    if report.evidence is not None and report.evidence.pending:
+        click.echo(
+            f"  {report.evidence.pending} records of live writers not signed yet (within "
+            f"{report.evidence.grace():g} s of their last signed head)"
+        )
+
+
+def _read_published(
+    folder: Path, heads: HeadEvidence, kept: list[Checkpoint] | None
+) -> list[Checkpoint] | None:
+    """The published heads into ``heads``; the published checkpoints added to ``kept`` (a
+    copy kept outside, like --checkpoints)."""
+    heads.published, checkpoints, bad = read_published(folder)
+    for line in bad:
+        click.echo(f"unreadable published line: {line}")
+    if not checkpoints:
+        return kept
+    by_number = {c.number: c for c in [*checkpoints, *(kept or [])]}
+    return [by_number[n] for n in sorted(by_number)]
 
 
 def _echo_window(report: Report) -> None:
@@ -270,6 +314,7 @@ async def _verify(
     kept: list[Checkpoint] | None,
     since: datetime | None,
     until: datetime | None,
+    heads: HeadEvidence,
 ) -> Report:
     engine = create_engine(settings.effective_database_url)
     try:
@@ -278,7 +323,13 @@ async def _verify(
         cuts = await load_cuts(engine)
         windowed = since is not None or until is not None
         report = await verify_log(
-            engine, keys.get, kept=kept, starts=cuts.starts(), since=since, until=until
+            engine,
+            keys.get,
+            kept=kept,
+            starts=cuts.starts(),
+            since=since,
+            until=until,
+            heads=heads,
         )
         if cuts.cuts and report.unchecked and not windowed:
             checked = kept if kept is not None else await CheckpointStore(engine).all()

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import orjson
 from jsonpointer import JsonPointer, JsonPointerException
 
+from panjereh.audit.chain import CURRENT as RECORD_FORMAT
 from panjereh.audit.payloads import KeptPayloads
 from panjereh.audit.records import AuditRecord, Outcome
 from panjereh.audit.subjects import SubjectKeys
@@ -56,7 +57,7 @@ from panjereh.exchange.problems import (
     ErrorSource,
     Problem,
 )
-from panjereh.exchange.projection import project
+from panjereh.exchange.projection import project, projection_id
 from panjereh.exchange.provider import Forwarded, ProviderGateway
 from panjereh.exchange.resilience import AdmissionControl
 from panjereh.exchange.signatures import (
@@ -74,6 +75,10 @@ PROBLEM = "application/problem+json"
 PROVIDER_DETAIL_MAX = 300
 # Answers the exchange cannot sign: it never read the request body whole.
 UNSIGNED_STATUSES = frozenset({405, 413})
+# The operation an inquiry's audit record names (format panjereh.audit/2): method and path
+# template, the service id left out (the record has it).
+INQUIRY_PATH = "/exchange/v1/services/{service_id}"
+INQUIRY_OPERATION = f"POST {INQUIRY_PATH}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +191,7 @@ class InquiryHandler:
         if ctx.subject_hash is None:
             self._subject_of_refused(request, ctx)
         # A refusal is answered even if its record could not be written (the writer logs it).
-        await self._record(ctx, reply, _outcome_of(problem), problem.kind.code, request.body)
+        await self._record(ctx, reply, _outcome_of(problem), problem.kind.code, request)
         return reply
 
     async def _process(self, request: InquiryRequest, ctx: _Context) -> InquiryReply:
@@ -194,7 +199,7 @@ class InquiryHandler:
             raise Problem(
                 PAYLOAD_TOO_LARGE, "The request body is larger than the exchange accepts."
             )
-        body_sha256 = hashlib.sha256(request.body).digest()  # hashed once, used three ways
+        body_sha256 = hashlib.sha256(request.body).digest()  # both Content-Digest fields
         ctx.request_content_digest = request.headers.get("content-digest") or sha256_digest_field(
             body_sha256
         )
@@ -216,7 +221,9 @@ class InquiryHandler:
         ctx.grant = grant = self._authorize(caller, service, ctx.purpose)
         ctx.document = document = _parse_json_object(request.body)
         self._validate(service, document)
-        ctx.request_hash = body_sha256.hex()
+        # Keyed, not the Content-Digest's SHA-256: a reader of the log must not be able to
+        # brute-force the body (format 2; audit/subjects.py).
+        ctx.request_hash = self._subjects.body_hash(request.body)
         self._read_subject(service, document, ctx)
         replay = await self._replay(request, ctx, caller, service)
         if replay is not None:
@@ -224,7 +231,7 @@ class InquiryHandler:
         await self._admit(grant)
         reply = await self._answer(request, ctx, caller, service, grant, document, body_sha256)
         self._finish(reply, ctx)
-        if not await self._record(ctx, reply, _outcome_of_status(reply.status), None, request.body):
+        if not await self._record(ctx, reply, _outcome_of_status(reply.status), None, request):
             # No record, no answer: the caller sees a retryable failure, never unaudited data.
             raise Problem(OVERLOADED, "The exchange cannot record inquiries right now; retry.")
         if ctx.claim is not None:
@@ -330,7 +337,7 @@ class InquiryHandler:
         headers = dict(found.headers)
         ctx.replay_of = headers.get("x-exchange-id")
         reply = InquiryReply(found.status, found.body, found.content_type, headers)
-        if not await self._record(ctx, reply, _outcome_of_status(reply.status), None, request.body):
+        if not await self._record(ctx, reply, _outcome_of_status(reply.status), None, request):
             raise Problem(OVERLOADED, "The exchange cannot record inquiries right now; retry.")
         reply.headers["x-replayed"] = "true"
         return reply
@@ -421,12 +428,13 @@ class InquiryHandler:
         reply: InquiryReply,
         outcome: Outcome,
         error: str | None,
-        request_body: bytes,
+        request: InquiryRequest,
     ) -> bool:
         """Append the inquiry's record and wait for its commit; False if it could not be.
 
         Only for a service that keeps payloads do the bodies go along (the store seals them);
         every other inquiry passes None."""
+        grant = ctx.grant
         record = AuditRecord(
             exchange_id=ctx.exchange_id,
             created_at=self._clock.now(),
@@ -439,16 +447,29 @@ class InquiryHandler:
             error_type=error,
             duration_ms=round((time.perf_counter() - ctx.started) * 1000, 3),
             request_hash=ctx.request_hash,
-            response_hash=hashlib.sha256(reply.body).hexdigest(),
+            response_hash=self._subjects.body_hash(reply.body),  # keyed, as request_hash
             request_id=ctx.request_id,
             auth_method=ctx.caller.method.value if ctx.caller else None,
             replay_of=ctx.replay_of,
             cached=ctx.cached,
             provider_ms=ctx.provider_ms,
+            format=RECORD_FORMAT,
+            request_bytes=None if request.too_large else len(request.body),  # cut: unknown
+            response_bytes=len(reply.body),
+            operation=(
+                INQUIRY_OPERATION
+                if request.method == "POST"
+                else f"{request.method} {INQUIRY_PATH}"
+            ),
+            projection_id=(
+                projection_id(grant.projection)
+                if grant is not None and grant.projection is not None
+                else None
+            ),
         )
         service = ctx.service
         kept = (
-            KeptPayloads(ctx.exchange_id, request_body, reply.body)
+            KeptPayloads(ctx.exchange_id, request.body, reply.body)
             if service is not None and service.keep_payloads
             else None
         )

@@ -101,6 +101,9 @@ class Readings:
     audit_export_lag: int | None = None  # records not yet in the stream (None: no export)
     http_receiving: int = 0  # connections sending a request now (web/http_guard.py)
     http_refused: Mapping[str, int] = field(default_factory=dict)  # running totals by reason
+    audit_cut_alarms: int = 0  # checkpoints refused because a tail was cut (running total)
+    # failed publications of signed heads and checkpoints, by target (running totals)
+    audit_publication_failures: Mapping[str, int] = field(default_factory=dict)
 
 
 class _Tallied:
@@ -166,7 +169,8 @@ class ExchangeMetrics:
         self._histograms: dict[str, tuple[_Tallied, _Tallied]] = {}
         self._signature_failures: dict[str, int] = {}
         self._answered = 0
-        self._last: dict[str, int] = {"written": 0, "failed": 0, "shed": 0}
+        self._last: dict[str, int] = {"written": 0, "failed": 0, "shed": 0, "cut_alarms": 0}
+        self._publication_failures: dict[str, int] = {}
 
     def _define(self, registry: CollectorRegistry) -> None:
         self.inquiries = Counter(
@@ -208,6 +212,19 @@ class ExchangeMetrics:
             "panjereh_audit_records_failed", "Audit records that could not be written.",
             registry=registry,
         )  # fmt: skip
+        self.audit_cut_alarms = Counter(
+            "panjereh_audit_cut_alarms",
+            "Checkpoints refused because the audit log's heads read back from the database "
+            "were behind a head the exchange holds or signed: a tail was cut.",
+            registry=registry,
+        )
+        self.audit_publication_failures = Counter(
+            "panjereh_audit_publication_failures",
+            "Signed audit heads and checkpoints not published (a folder write, a NATS publish "
+            "or a document dropped from the NATS queue), by target.",
+            ["target"],
+            registry=registry,
+        )
         self.audit_queue = Gauge(
             "panjereh_audit_queue_depth", "Audit records waiting for their commit.",
             registry=registry, multiprocess_mode="livesum",
@@ -343,6 +360,12 @@ class ExchangeMetrics:
         self._add("written", readings.audit_written, self.audit_written)
         self._add("failed", readings.audit_failed, self.audit_failed)
         self._add("shed", readings.shed, self.shed)
+        self._add("cut_alarms", readings.audit_cut_alarms, self.audit_cut_alarms)
+        for target, total in readings.audit_publication_failures.items():
+            delta = total - self._publication_failures.get(target, 0)
+            if delta > 0:
+                self.audit_publication_failures.labels(target).inc(delta)
+            self._publication_failures[target] = total
         self.audit_queue.set(readings.audit_queue_depth)
         self.in_flight.set(readings.in_flight)
         self.snapshot_version.set(readings.snapshot_version)

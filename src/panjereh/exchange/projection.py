@@ -10,9 +10,12 @@ what a consumer sees.  Hashes and the exchange's signature cover the projected b
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
+
+import orjson
 
 
 def _unescape(token: str) -> str:
@@ -60,3 +63,13 @@ def project(document: Any, pointers: Sequence[str]) -> Any:
             target = child
         target[tokens[-1]] = value
     return result
+
+
+@lru_cache(maxsize=1024)
+def projection_id(pointers: tuple[str, ...]) -> str:
+    """The id of a projection as it is, for the audit record (format panjereh.audit/2):
+    ``sha256:`` and the hex SHA-256 of its pointers as a compact JSON array, in the grant's
+    order.  A grant has no projection id of its own; this one names exactly the fields the
+    consumer was shown, and changes whenever the grant's projection changes.  Cached: a
+    grant's pointers are one tuple for the life of a registry snapshot."""
+    return "sha256:" + hashlib.sha256(orjson.dumps(list(pointers))).hexdigest()

@@ -106,6 +106,7 @@ def _line(row: RowMapping) -> bytes:
     values = {name: row[name] for name in _FIELDS}
     values["outcome"] = Outcome(values["outcome"])
     values["cached"] = bool(values["cached"])
+    values["format"] = values["format"] or 1  # empty: written before format 2
     extra = {
         k: row[k]
         for k in row

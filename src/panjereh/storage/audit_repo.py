@@ -32,13 +32,22 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from panjereh.audit.archive import Month
 from panjereh.audit.chain import GENESIS, canonical_bytes, chain_hash
+from panjereh.audit.heads import SignedHead, SignerSource
 from panjereh.audit.payloads import KeptPayloads, PayloadKeys, PayloadKind, SealedPayload
+from panjereh.audit.publish import Publications, head_document
 from panjereh.audit.records import AuditRecord, Outcome
 from panjereh.audit.verify import StoredRecord
+from panjereh.domain.clock import Clock
 from panjereh.domain.ids import IdMaker
 from panjereh.storage.engine import StorageError
 from panjereh.storage.partitions import NO_PARTITION, partition_ddl
-from panjereh.storage.tables import audit_payloads, audit_records, audit_shards
+from panjereh.storage.tables import (
+    audit_heads,
+    audit_leases,
+    audit_payloads,
+    audit_records,
+    audit_shards,
+)
 
 log = logging.getLogger(__name__)
 
@@ -60,12 +69,28 @@ COLUMNS = (
     "replay_of",
     "cached",
     "provider_ms",
+    "format",
+    "context",
+    "request_bytes",
+    "response_bytes",
+    "operation",
+    "projection_id",
     "shard",
     "seq",
     "record_hash",
 )
-_SQLITE_SHARD = "INSERT INTO audit_shards (id, started_at, host, pid) VALUES (?, ?, ?, ?)"
-_POSTGRES_SHARD = "INSERT INTO audit_shards (id, started_at, host, pid) VALUES ($1, $2, $3, $4)"
+_SQLITE_SHARD = (
+    "INSERT INTO audit_shards (id, started_at, host, pid, signs_heads) VALUES (?, ?, ?, ?, ?)"
+)
+_POSTGRES_SHARD = (
+    "INSERT INTO audit_shards (id, started_at, host, pid, signs_heads) VALUES ($1, $2, $3, $4, $5)"
+)
+_SQLITE_LEASE = "INSERT INTO audit_leases (shard, heartbeat_at) VALUES (?, ?)"
+_POSTGRES_LEASE = "INSERT INTO audit_leases (shard, heartbeat_at) VALUES ($1, $2)"
+HEAD_COLUMNS = ("shard", "seq", "head", "created_at", "closing", "closed_by", "key_id", "signature")
+_SQLITE_HEAD = (
+    f"INSERT INTO audit_heads ({', '.join(HEAD_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"  # noqa: S608 - constant names
+)
 PAYLOAD_COLUMNS = ("exchange_id", "kind", "key_id", "nonce", "ciphertext")
 _SQLITE_PAYLOAD = (
     f"INSERT INTO audit_payloads ({', '.join(PAYLOAD_COLUMNS)}) VALUES (?, ?, ?, ?, ?)"  # noqa: S608 - constant names
@@ -76,7 +101,7 @@ _CHUNKS = (1024, 256, 64, 16, 4, 1)  # rows per INSERT: a few statements, each p
 
 @functools.cache
 def _sqlite_insert(rows: int) -> str:
-    """``INSERT ... VALUES (?, ...), (?, ...)`` for ``rows`` rows (20 parameters each; SQLite
+    """``INSERT ... VALUES (?, ...), (?, ...)`` for ``rows`` rows (26 parameters each; SQLite
     takes up to 32,766)."""
     one = f"({', '.join('?' for _ in COLUMNS)})"
     return (
@@ -104,10 +129,31 @@ def _row(r: AuditRecord, created_at: Any, shard: str, seq: int, digest: str) -> 
         r.replay_of,
         r.cached,
         r.provider_ms,
+        r.format,
+        r.context,
+        r.request_bytes,
+        r.response_bytes,
+        r.operation,
+        r.projection_id,
         shard,
         seq,
         digest,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class HeadPolicy:
+    """How the writer signs its shard's head (docs/audit-log.md, "Signed heads")."""
+
+    signer: SignerSource  # the exchange's active key id and its signing function
+    clock: Clock
+    seconds: float = 0.25  # PANJEREH_AUDIT_HEAD_SECONDS
+    lease_seconds: float = 15.0  # PANJEREH_AUDIT_LEASE_SECONDS: a writer silent longer is gone
+    publications: Publications | None = None  # where each signed head is published
+
+    def sign(self, head: SignedHead) -> SignedHead:
+        key_id, sign = self.signer()
+        return head.signed(key_id, sign)
 
 
 class _Chain:
@@ -120,14 +166,37 @@ class _Chain:
     checked when its turn comes: if the batch before failed, it is linked again from the
     committed head."""
 
-    def __init__(self) -> None:
+    def __init__(self, policy: HeadPolicy | None = None) -> None:
         self.shard = _SHARD_IDS()
-        self.started_at = datetime.now(UTC)
+        self.started_at = policy.clock.now() if policy is not None else datetime.now(UTC)
         self.seq = 0
         self.head = GENESIS
         self.tip = (0, GENESIS)
         self.registered = False  # its audit_shards row is written with its first batch
         self.turn = asyncio.Lock()  # batches are stored one after the other, in call order
+        self.signed = 0  # the last sequence number this writer signed a head for
+        self.signed_at: datetime | None = None  # when (the policy's clock)
+        self.heartbeat_at: datetime | None = None
+        self.closed = False
+
+    def due_head(
+        self, policy: HeadPolicy | None, seq: int, head: bytes, *, closing: bool = False
+    ) -> SignedHead | None:
+        """The signed head of ``seq`` if one is due: the interval passed since the last one
+        (or none was signed yet), or the shard closes; None without a policy."""
+        if policy is None or (seq <= self.signed and not closing):
+            return None
+        now = policy.clock.now()
+        if (
+            not closing
+            and self.signed_at is not None
+            and (now - self.signed_at).total_seconds() < policy.seconds
+        ):
+            return None
+        return policy.sign(SignedHead(self.shard, seq, head.hex(), now, closing=closing))
+
+    def vouched(self, head: SignedHead) -> None:
+        self.signed, self.signed_at = head.seq, head.created_at
 
     def link(self, records: Sequence[AuditRecord]) -> _Links:
         """Link ``records`` after the last batch linked (committed or not)."""
@@ -155,10 +224,10 @@ class _Chain:
     def advance(self, links: _Links) -> None:
         self.seq, self.head, self.registered = links.seq, links.head, True
 
-    def shard_row(self, started_at: Any) -> tuple[Any, ...] | None:
+    def shard_row(self, started_at: Any, signs: bool) -> tuple[Any, ...] | None:
         if self.registered:
             return None
-        return (self.shard, started_at, socket.gethostname()[:120], os.getpid())
+        return (self.shard, started_at, socket.gethostname()[:120], os.getpid(), signs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,9 +254,12 @@ _PayloadRow = tuple[str, str, str, bytes, bytes]  # PAYLOAD_COLUMNS
 
 
 class _Appender(Protocol):
+    chain: _Chain
+    policy: HeadPolicy | None
+
     async def append(
         self, records: Sequence[AuditRecord], payloads: Sequence[_PayloadRow] = ()
-    ) -> None: ...
+    ) -> SignedHead | None: ...
 
     async def close(self) -> None: ...
 
@@ -202,9 +274,12 @@ class _SqliteAppender:
     checkpoint (it never blocks the writer) every ``checkpoint_seconds`` while records come.
     """
 
-    def __init__(self, path: str, *, checkpoint_seconds: float = 0.1) -> None:
+    def __init__(
+        self, path: str, *, policy: HeadPolicy | None = None, checkpoint_seconds: float = 0.1
+    ) -> None:
         self._path = path
-        self._chain = _Chain()
+        self.chain = _Chain(policy)
+        self.policy = policy
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit-sqlite")
         self._conn: sqlite3.Connection | None = None
         self._checkpoint_seconds = checkpoint_seconds
@@ -256,12 +331,14 @@ class _SqliteAppender:
         rows: list[tuple[Any, ...]],
         shard: tuple[Any, ...] | None,
         payloads: Sequence[_PayloadRow],
+        head: tuple[Any, ...] | None = None,
     ) -> None:
         conn = self._connection()
         conn.execute("BEGIN IMMEDIATE")
         try:
             if shard is not None:
                 conn.execute(_SQLITE_SHARD, shard)
+                conn.execute(_SQLITE_LEASE, (shard[0], shard[1]))
             # Multi-row INSERTs of a few fixed sizes, not executemany: executemany runs one
             # sqlite3_step per row and takes the GIL back after each, so under load the writer
             # thread queued for the GIL behind the event loop once per record.
@@ -273,6 +350,8 @@ class _SqliteAppender:
                 at += size
             if payloads:
                 conn.executemany(_SQLITE_PAYLOAD, payloads)
+            if head is not None:
+                conn.execute(_SQLITE_HEAD, head)
         except BaseException:
             conn.execute("ROLLBACK")
             raise
@@ -281,8 +360,8 @@ class _SqliteAppender:
 
     async def append(
         self, records: Sequence[AuditRecord], payloads: Sequence[_PayloadRow] = ()
-    ) -> None:
-        chain = self._chain
+    ) -> SignedHead | None:
+        chain = self.chain
         times = [_sqlite_time(r.created_at) for r in records]
         links = chain.link(records)
         async with chain.turn:
@@ -291,13 +370,19 @@ class _SqliteAppender:
                 _row(r, at, chain.shard, n, digest)
                 for r, at, (n, digest) in zip(records, times, links.hashes, strict=True)
             ]
-            shard = chain.shard_row(_sqlite_time(chain.started_at))
+            shard = chain.shard_row(_sqlite_time(chain.started_at), self.policy is not None)
+            head = chain.due_head(self.policy, links.seq, links.head)
             loop = asyncio.get_running_loop()
             try:
-                await loop.run_in_executor(self._executor, self._write, rows, shard, payloads)
+                await loop.run_in_executor(
+                    self._executor, self._write, rows, shard, payloads, sqlite_head_row(head)
+                )
             except sqlite3.Error as exc:
                 raise StorageError(f"audit batch not stored: {exc.__class__.__name__}") from exc
             chain.advance(links)
+            if head is not None:
+                chain.vouched(head)
+            return head
 
     def _close(self) -> None:
         self._stopping.set()
@@ -316,35 +401,45 @@ class _SqliteAppender:
 class _PostgresAppender:
     """One COPY per batch over a connection of its own."""
 
-    def __init__(self, dsn: str) -> None:
+    def __init__(self, dsn: str, *, policy: HeadPolicy | None = None) -> None:
         self._dsn = dsn
         self._conn: Any = None
-        self._chain = _Chain()
+        self.chain = _Chain(policy)
+        self.policy = policy
 
     async def append(
         self, records: Sequence[AuditRecord], payloads: Sequence[_PayloadRow] = ()
-    ) -> None:
-        chain = self._chain
+    ) -> SignedHead | None:
+        chain = self.chain
         links = chain.link(records)
         async with chain.turn:
             links = chain.relinked(records, links)
-            await self._store(records, links, payloads)
+            head = chain.due_head(self.policy, links.seq, links.head)
+            await self._store(records, links, payloads, head)
             chain.advance(links)
+            if head is not None:
+                chain.vouched(head)
+            return head
 
     async def _store(
-        self, records: Sequence[AuditRecord], links: _Links, payloads: Sequence[_PayloadRow]
+        self,
+        records: Sequence[AuditRecord],
+        links: _Links,
+        payloads: Sequence[_PayloadRow],
+        head: SignedHead | None,
     ) -> None:
-        chain = self._chain
+        chain = self.chain
         rows = [
             _row(r, r.created_at, chain.shard, n, digest)
             for r, (n, digest) in zip(records, links.hashes, strict=True)
         ]
-        shard = chain.shard_row(chain.started_at)
+        shard = chain.shard_row(chain.started_at, self.policy is not None)
+        heads = [] if head is None else [head_row(head)]
         try:
             if self._conn is None or self._conn.is_closed():
                 self._conn = await asyncpg.connect(self._dsn, timeout=10)
             try:
-                await self._copy(rows, shard, payloads)
+                await self._copy(rows, shard, payloads, heads)
             except asyncpg.CheckViolationError as exc:
                 if NO_PARTITION not in str(exc):
                     raise
@@ -352,7 +447,7 @@ class _PostgresAppender:
                 # off, or a first record after a long pause): make it and store the batch.
                 for month in sorted({Month.of(r.created_at) for r in records}):
                     await self._conn.execute(partition_ddl(month))
-                await self._copy(rows, shard, payloads)
+                await self._copy(rows, shard, payloads, heads)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             await self._drop()
             raise StorageError(f"audit batch not stored: {exc.__class__.__name__}") from exc
@@ -362,14 +457,20 @@ class _PostgresAppender:
         rows: list[tuple[Any, ...]],
         shard: tuple[Any, ...] | None,
         payloads: Sequence[_PayloadRow],
+        heads: list[tuple[Any, ...]],
     ) -> None:
         async with self._conn.transaction():
             if shard is not None:
                 await self._conn.execute(_POSTGRES_SHARD, *shard)
+                await self._conn.execute(_POSTGRES_LEASE, shard[0], shard[1])
             await self._conn.copy_records_to_table("audit_records", records=rows, columns=COLUMNS)
             if payloads:
                 await self._conn.copy_records_to_table(
                     "audit_payloads", records=payloads, columns=PAYLOAD_COLUMNS
+                )
+            if heads:
+                await self._conn.copy_records_to_table(
+                    "audit_heads", records=heads, columns=HEAD_COLUMNS
                 )
 
     async def _drop(self) -> None:
@@ -383,12 +484,33 @@ class _PostgresAppender:
             await conn.close()
 
 
-def _appender(engine: AsyncEngine) -> _Appender:
+def head_row(head: SignedHead) -> tuple[Any, ...]:
+    """``head`` as an audit_heads row (`HEAD_COLUMNS`)."""
+    return (
+        head.shard,
+        head.seq,
+        head.head,
+        head.created_at,
+        head.closing,
+        head.closed_by,
+        head.key_id,
+        head.signature,
+    )
+
+
+def sqlite_head_row(head: SignedHead | None) -> tuple[Any, ...] | None:
+    if head is None:
+        return None
+    row = head_row(head)
+    return (*row[:3], _sqlite_time(head.created_at), *row[4:])
+
+
+def _appender(engine: AsyncEngine, policy: HeadPolicy | None) -> _Appender:
     url = engine.url
     if url.get_backend_name() == "sqlite":
-        return _SqliteAppender(url.database or ":memory:")
+        return _SqliteAppender(url.database or ":memory:", policy=policy)
     dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    return _PostgresAppender(dsn)
+    return _PostgresAppender(dsn, policy=policy)
 
 
 async def read_sealed_payloads(conn: AsyncConnection, exchange_id: str) -> list[SealedPayload]:
@@ -417,20 +539,122 @@ def record_from_row(row: RowMapping | Mapping[str, Any]) -> AuditRecord:
     values = {key: row[key] for key in row if key not in _NOT_RECORD_FIELDS}
     values["outcome"] = Outcome(values["outcome"])
     values["cached"] = bool(values["cached"])
+    values["format"] = values.get("format") or 1  # empty: written before format 2
     return AuditRecord(**values)
 
 
 class SqlAuditStore:
     """Implements `panjereh.audit.writer.AuditStore` (and `PayloadStore` when given payload
-    keys): one transaction per batch."""
+    keys): one transaction per batch.  With a `HeadPolicy` the writer signs its shard's head
+    (`panjereh.audit.heads`): in a batch's transaction when due, on `tick` for a tail that
+    waited, and a closing head on `close_shard`."""
 
-    def __init__(self, engine: AsyncEngine, *, payload_keys: PayloadKeys | None = None) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        payload_keys: PayloadKeys | None = None,
+        heads: HeadPolicy | None = None,
+    ) -> None:
         self._engine = engine
-        self._appender = _appender(engine)
+        self._appender = _appender(engine, heads)
         self.payload_keys = payload_keys
+        self.heads = heads
+
+    @property
+    def shard(self) -> str:
+        return self._appender.chain.shard
+
+    def committed_head(self) -> tuple[str, int, str] | None:
+        """This writer's shard, last committed sequence number and head (hex); None before
+        its first record."""
+        chain = self._appender.chain
+        return None if chain.seq == 0 else (chain.shard, chain.seq, chain.head.hex())
 
     async def append(self, records: Sequence[AuditRecord]) -> None:
-        await self._appender.append(records)
+        await self._published(await self._appender.append(records))
+
+    async def _published(self, head: SignedHead | None) -> None:
+        if head is not None and self.heads is not None and self.heads.publications is not None:
+            await self.heads.publications.publish([head_document(head)])
+
+    def head_due_in(self) -> float:
+        """Seconds until `tick` has something to do (a tail to sign, a heartbeat)."""
+        policy, chain = self.heads, self._appender.chain
+        if policy is None:
+            return 3600.0
+        now = policy.clock.now()
+        beat = policy.lease_seconds / 3
+        if chain.heartbeat_at is not None:
+            beat -= (now - chain.heartbeat_at).total_seconds()
+        if chain.seq > chain.signed and chain.signed_at is not None:
+            return max(0.0, min(beat, policy.seconds - (now - chain.signed_at).total_seconds()))
+        return max(0.0, min(beat, policy.seconds))
+
+    async def tick(self) -> SignedHead | None:
+        """Sign the committed tail if its head is due, and renew the lease when due."""
+        policy, chain = self.heads, self._appender.chain
+        if policy is None or not chain.registered or chain.closed:
+            return None
+        async with chain.turn:
+            head = chain.due_head(policy, chain.seq, chain.head)
+            now = policy.clock.now()
+            beat = chain.heartbeat_at is None or (
+                (now - chain.heartbeat_at).total_seconds() >= policy.lease_seconds / 3
+            )
+            if head is None and not beat:
+                return None
+            async with self._engine.begin() as conn:
+                if head is not None:
+                    await conn.execute(audit_heads.insert().values(**_head_values(head)))
+                if beat:
+                    await _renew(conn, chain.shard, now)
+            if head is not None:
+                chain.vouched(head)
+            if beat:
+                chain.heartbeat_at = now
+        await self._published(head)
+        return head
+
+    async def close_shard(self) -> SignedHead | None:
+        """Sign and store this shard's closing head (graceful shutdown); None if the shard
+        has no record or no policy.  Nothing is appended to it after."""
+        policy, chain = self.heads, self._appender.chain
+        if policy is None or not chain.registered or chain.closed:
+            return None
+        async with chain.turn:
+            head = chain.due_head(policy, chain.seq, chain.head, closing=True)
+            assert head is not None  # noqa: S101 - a closing head is always due
+            async with self._engine.begin() as conn:
+                await conn.execute(audit_heads.insert().values(**_head_values(head)))
+                await conn.execute(audit_leases.delete().where(audit_leases.c.shard == chain.shard))
+            chain.vouched(head)
+            chain.closed = True
+        await self._published(head)
+        return head
+
+    async def close_gone(self) -> list[SignedHead]:
+        """Close the shards of writers that are gone (their lease older than
+        ``lease_seconds``, no closing head): each from its last signed head, signed by this
+        writer's key and naming it in ``closed_by``.  Records after that head stay where
+        they are, and `panjereh audit verify` names them: they are not adopted."""
+        policy = self.heads
+        if policy is None:
+            return []
+        now = policy.clock.now()
+        closed: list[SignedHead] = []
+        for shard, (seq, head) in (await gone_shards(self._engine, now, policy)).items():
+            closing = policy.sign(
+                SignedHead(shard, seq, head, now, closing=True, closed_by=self.shard)
+            )
+            async with self._engine.begin() as conn:
+                await conn.execute(audit_heads.insert().values(**_head_values(closing)))
+                await conn.execute(audit_leases.delete().where(audit_leases.c.shard == shard))
+            log.warning("audit shard %s closed at #%d: its writer is gone", shard, seq)
+            closed.append(closing)
+        if closed and policy.publications is not None:
+            await policy.publications.publish([head_document(h) for h in closed])
+        return closed
 
     async def append_with_payloads(
         self, records: Sequence[AuditRecord], payloads: Sequence[KeptPayloads]
@@ -451,7 +675,7 @@ class SqlAuditStore:
                         sealed.ciphertext,
                     )
                 )
-        await self._appender.append(records, rows)
+        await self._published(await self._appender.append(records, rows))
 
     async def sealed_payloads(self, exchange_id: str) -> list[SealedPayload]:
         """The kept bodies of one inquiry as stored (request first); empty if none."""
@@ -486,3 +710,60 @@ class SqlAuditStore:
     async def count(self) -> int:
         async with self._engine.connect() as conn:
             return int(await conn.scalar(select(func.count()).select_from(audit_records)) or 0)
+
+
+def _head_values(head: SignedHead) -> dict[str, Any]:
+    return dict(zip(HEAD_COLUMNS, head_row(head), strict=True))
+
+
+async def _renew(conn: AsyncConnection, shard: str, now: datetime) -> None:
+    c = audit_leases.c
+    done = await conn.execute(
+        audit_leases.update().where(c.shard == shard).values(heartbeat_at=now)
+    )
+    if not done.rowcount:
+        await conn.execute(audit_leases.insert().values(shard=shard, heartbeat_at=now))
+
+
+async def last_signed_heads(conn: AsyncConnection) -> dict[str, SignedHead]:
+    """Each shard's last signed head as stored (a closing one wins at the same number)."""
+    query = select(audit_heads).order_by(audit_heads.c.seq, audit_heads.c.closing, audit_heads.c.id)
+    found: dict[str, SignedHead] = {}
+    for row in (await conn.execute(query)).mappings():
+        found[str(row["shard"])] = head_from_row(row)
+    return found
+
+
+def head_from_row(row: RowMapping | Mapping[str, Any]) -> SignedHead:
+    return SignedHead(
+        shard=str(row["shard"]),
+        seq=int(row["seq"]),
+        head=str(row["head"]),
+        created_at=row["created_at"],
+        closing=bool(row["closing"]),
+        closed_by=row["closed_by"],
+        key_id=str(row["key_id"]),
+        signature=str(row["signature"]),
+    )
+
+
+async def gone_shards(
+    engine: AsyncEngine, now: datetime, policy: HeadPolicy
+) -> dict[str, tuple[int, str]]:
+    """The signing shards whose writer is gone and that no closing head closed: shard ->
+    (seq, head hex) of its last signed head (0 and 64 zeros if it never signed one)."""
+    s, leases = audit_shards.c, audit_leases.c
+    async with engine.connect() as conn:
+        signing = (await conn.execute(select(s.id, s.started_at).where(s.signs_heads))).all()
+        beats = dict((await conn.execute(select(leases.shard, leases.heartbeat_at))).all())
+        heads = await last_signed_heads(conn)
+    found: dict[str, tuple[int, str]] = {}
+    for shard, started_at in signing:
+        last = heads.get(shard)
+        if last is not None and last.closing:
+            continue
+        seen = beats.get(shard, started_at)
+        if (now - seen).total_seconds() <= policy.lease_seconds:
+            continue
+        found[shard] = (last.seq, last.head) if last is not None else (0, GENESIS.hex())
+    return found

@@ -45,6 +45,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from panjereh.audit import merkle
 from panjereh.audit.chain import GENESIS
 from panjereh.audit.checkpoints import Checkpoint
+from panjereh.audit.heads import HeadEvidence, SignedHead, head_findings
 from panjereh.audit.verify import (
     RAW_COLUMNS,
     ChainVerifier,
@@ -93,10 +94,12 @@ class Report:
     checked: int  # checkpoints checked
     unchecked: list[int]  # checkpoints whose Merkle roots could not be recomputed here
     window: Window | None = None
+    heads: list[Finding] = field(default_factory=list)  # against the signed shard heads
+    evidence: HeadEvidence | None = None  # what they were weighed with (None: a window)
 
     @property
     def findings(self) -> list[Finding]:
-        return [*self.chains, *self.copies, *self.checkpoints]
+        return [*self.chains, *self.copies, *self.checkpoints, *self.heads]
 
 
 class _Reader(Protocol):
@@ -123,6 +126,8 @@ class _Reader(Protocol):
     async def predecessor(self, shard: str, seq: int) -> tuple[int, str] | None: ...
 
     async def hashes(self, shard: str, first: int, last: int) -> list[str]: ...
+
+    async def _fetch(self, sql: str, *args: Any) -> list[Any]: ...
 
     async def close(self) -> None: ...
 
@@ -591,11 +596,17 @@ async def verify_log(
     starts: Mapping[str, Start] | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    heads: HeadEvidence | None = None,
 ) -> Report:
     """Verify the chains and the checkpoints (the log's own, or ``kept``, a copy, compared
     with the log's) in one pass; with ``since``/``until`` only the window (module
-    docstring); with ``starts`` only the records after them (`ChainVerifier`)."""
-    args = (public_key_for, kept, dict(starts or {}), since, until)
+    docstring); with ``starts`` only the records after them (`ChainVerifier`).  The whole
+    log (not a window) is also weighed against the signed shard heads (`head_findings`):
+    ``heads`` gives the time, the settings and any published heads (default: now, the
+    default settings, none published)."""
+    if heads is None:
+        heads = HeadEvidence(datetime.now(UTC), HEAD_SECONDS, LEASE_SECONDS)
+    args = (public_key_for, kept, dict(starts or {}), since, until, heads)
     sqlite = engine.url.get_backend_name() == "sqlite"
     # The pass allocates a tuple per row and keeps a chunk of them alive: the cyclic garbage
     # collector would walk them over and over for nothing (it creates no cycles).
@@ -617,12 +628,18 @@ async def _verify_with(
     starts: dict[str, Start],
     since: datetime | None,
     until: datetime | None,
+    heads: HeadEvidence,
 ) -> Report:
     reader = await _reader_at(engine.url)
     try:
-        return await _verify(reader, public_key_for, kept, starts, since, until)
+        report = await _verify(reader, public_key_for, kept, starts, since, until)
+        if since is None and until is None:
+            report.heads = await _weigh_heads(reader, report, heads, public_key_for)
+            report.evidence = heads
     except (OSError, sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
         raise StorageError(f"cannot read the audit log: {exc.__class__.__name__}") from exc
+    else:
+        return report
     finally:
         await reader.close()
 
@@ -730,6 +747,46 @@ async def _verify(  # noqa: C901 - one pass, its cases in order
         found.extend(_heads(checkpoint, at_pins, starts, stops, external=external))
         found.extend(merkles.get(checkpoint.number, []))
     return Report(chains, copies, found, summary, len(checked), unchecked, window)
+
+
+HEAD_SECONDS = 0.25  # the defaults of PANJEREH_AUDIT_HEAD_SECONDS and _LEASE_SECONDS
+LEASE_SECONDS = 15.0
+
+
+def _moment(value: object) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)  # SQLite: naive UTC text
+
+
+async def _weigh_heads(
+    reader: _Reader,
+    report: Report,
+    evidence: HeadEvidence,
+    public_key_for: Callable[[str], bytes | None],
+) -> list[Finding]:
+    """The stored (and published) signed heads against the records just verified."""
+    rows = await reader._fetch(
+        "SELECT shard, seq, head, created_at, closing, closed_by, key_id, signature "
+        "FROM audit_heads ORDER BY id"
+    )
+    evidence.stored = [
+        SignedHead(
+            str(r[0]), int(r[1]), str(r[2]), _moment(r[3]), bool(r[4]), r[5], str(r[6]), str(r[7])
+        )
+        for r in rows
+    ]
+    signing = await reader._fetch("SELECT id FROM audit_shards WHERE signs_heads")
+    evidence.signing = {str(r[0]) for r in signing}
+    leases = await reader._fetch("SELECT shard, heartbeat_at FROM audit_leases")
+    evidence.leases = {str(r[0]): _moment(r[1]) for r in leases}
+
+    async def hash_at(shard: str, seq: int) -> str | None:
+        found = await reader.hashes(shard, seq, seq)
+        return str(found[0]) if found else None
+
+    tips = dict(report.summary.heads or {})
+    return await head_findings(evidence, tips, hash_at, public_key_for)
 
 
 PARALLEL_MIN = 1_000_000  # records the checkpoints cover, from which the pass is split

@@ -27,7 +27,7 @@ from panjereh.audit.proofs import bundle
 from panjereh.audit.records import AuditRecord
 from panjereh.audit.verify import Finding, Problem
 from panjereh.storage.archive_cuts import archived_cuts, leaves_across
-from panjereh.storage.audit_repo import record_from_row
+from panjereh.storage.audit_repo import last_signed_heads, record_from_row
 from panjereh.storage.events_repo import stream_head
 from panjereh.storage.tables import audit_checkpoints, audit_records
 
@@ -170,22 +170,59 @@ def _from_row(row: RowMapping) -> Checkpoint:
     return Checkpoint.from_json(document)
 
 
+class CutRefused(Exception):
+    """The heads read back from the database are behind a head the exchange holds or signed:
+    a tail was cut (or rewritten).  No checkpoint is signed over it."""
+
+    def __init__(self, cuts: list[str]) -> None:
+        super().__init__("; ".join(cuts))
+        self.cuts = cuts
+
+
+def cuts_below(
+    heads: Mapping[str, tuple[int, str]], floors: Mapping[str, tuple[int, str]], why: str
+) -> list[str]:
+    """Each shard whose head in ``heads`` is behind its floor, or at it with another hash."""
+    found = []
+    for shard, (seq, head) in sorted(floors.items()):
+        now_seq, now_head = heads.get(shard, (0, GENESIS.hex()))
+        if now_seq < seq:
+            found.append(f"shard {shard} ends at #{now_seq}, behind #{seq} ({why})")
+        elif now_seq == seq and seq and now_head != head:
+            found.append(f"shard {shard} #{seq} has another hash than {why}")
+    return found
+
+
 async def create_checkpoint(
     engine: AsyncEngine,
     *,
     key_id: str,
     sign: Callable[[bytes], bytes],
     now: datetime,
+    floors: Mapping[str, tuple[int, str]] | None = None,
 ) -> Checkpoint | None:
     """Sign and store the next checkpoint; None when neither a shard nor the control-plane
     event stream moved since the last one (or another worker stored this number first).
     A pinned event was committed before the checkpoint was, so a verifier that reads the
-    checkpoints and then the events finds every event they pin."""
+    checkpoints and then the events finds every event they pin.
+
+    Never signs a head behind one the exchange holds or signed before: ``floors`` (this
+    process's writer's committed head, the heads it pinned before), the shards' stored signed
+    heads and the previous checkpoint's heads; `CutRefused` names each cut instead."""
     store = CheckpointStore(engine)
     previous = await store.last()
     events_head = await stream_head(engine, STREAM) or (0, NO_EVENTS.hex())
     heads = await store.heads()
     before = previous.heads if previous is not None else {}
+    async with engine.connect() as conn:
+        signed = {s: (h.seq, h.head) for s, h in (await last_signed_heads(conn)).items()}
+    cuts = [
+        *cuts_below(heads, floors or {}, "the head this exchange holds or pinned"),
+        *cuts_below(heads, signed, "its writer's last signed head"),
+        *cuts_below(heads, before, f"checkpoint {previous.number if previous else 0}"),
+    ]
+    if cuts:
+        raise CutRefused(sorted(set(cuts)))
     ranges = {
         shard: (before[shard][0] + 1 if shard in before else 1, seq)
         for shard, (seq, _) in heads.items()

@@ -15,10 +15,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import nats.errors
 import nats.js.errors
+import orjson
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 from nats.js.api import PubAck, StorageType
@@ -150,3 +153,157 @@ async def _quiet(exc: Exception) -> None:
     """nats-py's default logs every connection error with a traceback; the export logs one
     line when it pauses."""
     log.debug("NATS: %s", exc.__class__.__name__)
+
+
+HEADS_SUBJECT_PREFIX = (
+    "panjereh.audit"  # heads on <prefix>.heads, checkpoints on <prefix>.checkpoints
+)
+MAX_PENDING = 10_000  # documents kept while NATS is down (a head every 0.25 s: ~40 minutes)
+
+
+def message_id(document: Mapping[str, Any]) -> str:
+    """``Nats-Msg-Id`` of a published head or checkpoint: a copy sent twice (a retry after a
+    lost acknowledgement) is dropped by JetStream within its duplicate window."""
+    if document.get("kind") == "checkpoint":
+        return f"checkpoint:{document.get('number')}"
+    closing = "closing" if document.get("closing") else "open"
+    return f"head:{document.get('shard')}:{document.get('seq')}:{closing}"
+
+
+class JetStreamPublication:
+    """Publishes each signed head and checkpoint to JetStream (docs/audit-log.md, "Signed
+    heads"), best effort, next to the folder (which stays the record of publication).
+
+    ``publish`` only queues (the writer never waits for NATS); ``run`` sends in order, each
+    acknowledged before the next, on ``panjereh.audit.heads`` / ``panjereh.audit.checkpoints``
+    (``subject_prefix``: ``panjereh.audit``) in the stream ``stream`` (created if missing).
+    A failure is one log line and a count in ``failed``
+    (``panjereh_audit_publication_failures_total{target="nats"}``); the document stays queued
+    and is sent again after ``retry_seconds``.  Beyond ``MAX_PENDING`` waiting documents
+    the oldest is dropped, counted and logged."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        stream: str,
+        subject_prefix: str = HEADS_SUBJECT_PREFIX,
+        ack_timeout: float = 5.0,
+        connect_timeout: float = 2.0,
+        retry_seconds: float = 1.0,
+        max_pending: int = MAX_PENDING,
+    ) -> None:
+        self._servers = [part.strip() for part in url.split(",") if part.strip()]
+        self.stream = stream
+        self.subjects = {
+            "head": f"{subject_prefix}.heads",
+            "checkpoint": f"{subject_prefix}.checkpoints",
+        }
+        self._ack_timeout = ack_timeout
+        self._connect_timeout = connect_timeout
+        self._retry_seconds = retry_seconds
+        self._max_pending = max_pending
+        self._pending: deque[dict[str, Any]] = deque()
+        self._wake = asyncio.Event()
+        self._sending = asyncio.Lock()  # run and a shutdown's drain never send the same one
+        self._nc: Client | None = None
+        self._js: JetStreamContext | None = None
+        self.failed = 0  # failed attempts and dropped documents (running total)
+        self.sent = 0
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    async def publish(self, documents: Sequence[Mapping[str, Any]]) -> None:
+        for document in documents:
+            if len(self._pending) >= self._max_pending:
+                self._pending.popleft()
+                self.failed += 1
+                log.error("audit head publication to NATS: queue full, the oldest dropped")
+            self._pending.append(dict(document))
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Send what is queued, forever (cancel to stop)."""
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._pending:
+                if not await self._send_first():
+                    await asyncio.sleep(self._retry_seconds)
+
+    async def drain(self, timeout: float) -> bool:
+        """Send what is queued (at shutdown, after the closing head); True if all went."""
+        try:
+            async with asyncio.timeout(timeout):
+                while self._pending:
+                    if not await self._send_first():
+                        return False
+        except TimeoutError:
+            return False
+        return True
+
+    async def _send_first(self) -> bool:
+        async with self._sending:
+            return await self._send_first_unlocked()
+
+    async def _send_first_unlocked(self) -> bool:
+        if not self._pending:
+            return True
+        document = self._pending[0]
+        try:
+            js = self._js if self._js is not None else await self._open()
+            async with asyncio.timeout(self._ack_timeout):
+                await js.publish(
+                    self.subjects.get(str(document.get("kind")), self.subjects["head"]),
+                    orjson.dumps(document),
+                    headers={"Nats-Msg-Id": message_id(document)},
+                    stream=self.stream,
+                )
+        except (*_ERRORS, nats.js.errors.Error) as exc:
+            self.failed += 1
+            log.error(  # noqa: TRY400 - named, no trace
+                "audit head publication to NATS failed: %s (the folder keeps it; retrying)",
+                exc.__class__.__name__,
+            )
+            await self.close()
+            return False
+        self._pending.popleft()
+        self.sent += 1
+        return True
+
+    async def _open(self) -> JetStreamContext:
+        nc = Client()
+        self._nc = nc
+        await nc.connect(
+            servers=self._servers,
+            allow_reconnect=False,
+            max_reconnect_attempts=1,
+            reconnect_time_wait=0,
+            connect_timeout=max(1, round(self._connect_timeout)),
+            error_cb=_quiet,
+            name="panjereh-audit-heads",
+        )
+        js = nc.jetstream(timeout=self._ack_timeout)
+        try:
+            await js.stream_info(self.stream)
+        except nats.js.errors.NotFoundError:
+            await js.add_stream(
+                name=self.stream,
+                subjects=list(self.subjects.values()),
+                storage=StorageType.FILE,
+                duplicate_window=DUPLICATE_WINDOW_SECONDS,
+                description="Panjereh signed audit heads and checkpoints",
+            )
+            log.info("audit heads stream %s created", self.stream)
+        self._js = js
+        return js
+
+    async def close(self) -> None:
+        nc, self._nc, self._js = self._nc, None, None
+        if nc is not None and not nc.is_closed:
+            try:
+                await nc.close()
+            except _ERRORS as exc:
+                log.debug("closing the NATS connection: %s", exc.__class__.__name__)

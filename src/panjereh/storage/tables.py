@@ -324,6 +324,13 @@ audit_records = Table(
     Column("replay_of", String(36), nullable=True),
     Column("cached", Boolean, nullable=False, server_default=false()),
     Column("provider_ms", Float, nullable=True),
+    # Format panjereh.audit/2 (migration 0014): the format (empty: 1) and its five values.
+    Column("format", SmallInteger, nullable=True),
+    Column("context", String(120), nullable=True),
+    Column("request_bytes", BigInteger, nullable=True),
+    Column("response_bytes", BigInteger, nullable=True),
+    Column("operation", String(200), nullable=True),
+    Column("projection_id", String(80), nullable=True),
     # The chain (docs/audit-log.md): the writer's shard, the record's number in it, and
     # SHA-256(previous record_hash || canonical bytes) in hex.
     Column("shard", String(40), nullable=True),
@@ -360,6 +367,34 @@ audit_shards = Table(
     Column("started_at", UTCDateTime, nullable=False),
     Column("host", String(120), nullable=False),
     Column("pid", Integer, nullable=False),
+    # Whether its writer signs its head (migration 0014; docs/audit-log.md, "Signed heads").
+    Column("signs_heads", Boolean, nullable=True),
+)
+
+# A live writer's heartbeat (its lease): the next start closes the shard of a writer whose
+# heartbeat is older than PANJEREH_AUDIT_LEASE_SECONDS.  Not part of the log: updated.
+audit_leases = Table(
+    "audit_leases",
+    metadata,
+    Column("shard", String(40), primary_key=True),
+    Column("heartbeat_at", UTCDateTime, nullable=False),
+)
+
+# A shard's head as its writer signed it (panjereh.audit.heads): at most every
+# PANJEREH_AUDIT_HEAD_SECONDS while records come in, and a closing one when the shard closes.
+audit_heads = Table(
+    "audit_heads",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("shard", String(40), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("head", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("closing", Boolean, nullable=False),
+    Column("closed_by", String(40), nullable=True),  # the shard whose writer closed it
+    Column("key_id", String(80), nullable=False),
+    Column("signature", String(100), nullable=False),
+    Index("ix_audit_heads_shard_seq", "shard", "seq"),
 )
 
 # Months of audit records exported to a signed archive and then detached (docs/audit-log.md,

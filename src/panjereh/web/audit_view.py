@@ -347,6 +347,13 @@ def record_json(row: Row, snapshot: RegistrySnapshot, registered: Container[str]
         "shard": row["shard"],
         "seq": row["seq"],
         "record_hash": row["record_hash"],
+        # Format panjereh.audit/2 (docs/audit-log.md): empty values on a format-1 record.
+        "format": row.get("format") or 1,
+        "context": row.get("context"),
+        "request_bytes": row.get("request_bytes"),
+        "response_bytes": row.get("response_bytes"),
+        "operation": row.get("operation"),
+        "projection_id": row.get("projection_id"),
     }
 
 

@@ -29,6 +29,8 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
         body: dict[str, object] = {"status": "not-ready" if failed else "ready", "checks": checks}
         if failed:
             body["failed"] = failed
+        if runtime.audit_cut is not None:  # the reason, for the operator who is paged
+            body["audit_cut"] = runtime.audit_cut
         return JSONResponse(body, status_code=503 if failed else 200)
 
     async def metrics(request: Request) -> Response:

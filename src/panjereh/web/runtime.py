@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from panjereh.audit.checkpoints import Checkpoint
 from panjereh.audit.export import StreamExport
 from panjereh.audit.payloads import PayloadKeys
+from panjereh.audit.publish import FolderPublication, Publications, checkpoint_document
 from panjereh.audit.subjects import SubjectKeys
 from panjereh.audit.writer import AuditWriter
 from panjereh.config import ConfigError, Settings, resolve_payload_keys, resolve_subject_keys
@@ -35,10 +36,10 @@ from panjereh.exchange.transport import ProviderTransport
 from panjereh.registry.model import Service, System
 from panjereh.registry.snapshot import SnapshotHolder
 from panjereh.storage.audit_outbox import SqlOutbox
-from panjereh.storage.audit_repo import SqlAuditStore
-from panjereh.storage.checkpoints_repo import create_checkpoint
+from panjereh.storage.audit_repo import HeadPolicy, SqlAuditStore
+from panjereh.storage.checkpoints_repo import CutRefused, create_checkpoint
 from panjereh.storage.engine import create_engine
-from panjereh.storage.jetstream import JetStreamRecords
+from panjereh.storage.jetstream import JetStreamPublication, JetStreamRecords
 from panjereh.storage.migrate import ensure_current
 from panjereh.storage.partitions import ensure_partitions
 from panjereh.storage.registry_repo import load_snapshot, record_key_usage, registry_version
@@ -51,6 +52,7 @@ from panjereh.web.serving import http_limits
 
 log = logging.getLogger(__name__)
 
+PUBLICATION_DRAIN_SECONDS = 3.0  # at shutdown, for the last heads and checkpoint to reach NATS
 REFRESH_SECONDS = 0.25  # registry changes reach every worker well within a second
 AUDIT_QUEUE_MAX = 100_000
 AUDIT_QUEUE_NEAR_FULL = AUDIT_QUEUE_MAX * 9 // 10  # /readyz fails from here on
@@ -136,9 +138,14 @@ class Runtime:
     metrics: ExchangeMetrics
     throttle: Throttle  # the sign-in throttle of every sign-in (domain/throttle.py)
     audit_export: StreamExport | None = None  # with PANJEREH_NATS_URL (docs/audit-log.md)
+    # signed heads and checkpoints to JetStream, with PANJEREH_NATS_URL ("Signed heads")
+    audit_publication: JetStreamPublication | None = None
     payload_keys: PayloadKeys | None = None  # seals the bodies services keep (None: no key)
     # The HTTP protocol's limits and tallies in this process (web/http_guard.py).
     http_guard: HttpGuard = field(default_factory=HttpGuard)
+    audit_cut: str | None = None  # why the last checkpoint was refused (a cut tail), if so
+    audit_cut_alarms: int = 0
+    _pinned: dict[str, tuple[int, str]] = field(default_factory=dict, repr=False)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list, repr=False)
     _checked: dict[str, tuple[float, bool]] = field(default_factory=dict, repr=False)
     _checking: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
@@ -149,7 +156,26 @@ class Runtime:
         keys = exchange_keys(settings, clock)
         registry = SnapshotHolder()
         payload_keys = resolve_payload_keys(settings)
-        store = SqlAuditStore(engine, payload_keys=payload_keys)
+        holder = _KeysHolder(keys)
+        publications = Publications([])
+        heads = HeadPolicy(
+            signer=lambda: (holder.keys.active_id, holder.keys.private_key.sign),
+            clock=clock,
+            seconds=settings.audit_head_seconds,
+            lease_seconds=settings.audit_lease_seconds,
+            publications=publications,
+        )
+        store = SqlAuditStore(engine, payload_keys=payload_keys, heads=heads)
+        if settings.audit_publish_dir is not None:  # one file per writer: no two append to one
+            publications.targets.append(FolderPublication(settings.audit_publish_dir, store.shard))
+        nats_publication = None
+        if settings.nats_url is not None:  # best effort, queued: the writer never waits for it
+            nats_publication = JetStreamPublication(
+                settings.nats_url,
+                stream=settings.nats_heads_stream,
+                subject_prefix=settings.nats_heads_subject_prefix,
+            )
+            publications.targets.append(nats_publication)
         admission = AdmissionControl(settings.max_in_flight)
         audit = AuditWriter(
             store,
@@ -164,7 +190,6 @@ class Runtime:
             egress=EgressRules(allow_private=settings.allow_private_endpoints)
         )
         state = build_state(settings.redis_url, clock=clock)
-        holder = _KeysHolder(keys)
         subjects = resolve_subject_keys(settings, pepper)
         handler = InquiryHandler(
             registry=registry,
@@ -212,6 +237,7 @@ class Runtime:
             metrics=metrics,
             throttle=build_throttle(engine, state.redis, pepper=pepper),
             audit_export=audit_export(settings, engine),
+            audit_publication=nats_publication,
             payload_keys=payload_keys,
             http_guard=HttpGuard(
                 http_limits(settings),
@@ -246,9 +272,11 @@ class Runtime:
         self.check_kept_payloads()
         self.transport.protect(await own_servers(self.settings, self.transport.dialer.resolve))
         await self.transport.start()
+        await self.audit_store.close_gone()  # shards of writers that are gone (a crash)
         self.audit.start()
         loop = asyncio.get_running_loop()
         self._tasks = [
+            loop.create_task(self._heads_forever(), name="audit-heads"),
             loop.create_task(self._refresh_forever(), name="registry-refresh"),
             loop.create_task(self._flush_usage_forever(), name="usage-flush"),
             loop.create_task(self._checkpoint_forever(), name="audit-checkpoints"),
@@ -258,6 +286,10 @@ class Runtime:
             self._tasks.append(loop.create_task(self._publish_forever(), name="metrics-publish"))
         if self.audit_export is not None:  # never blocks start-up: NATS may be down
             self._tasks.append(loop.create_task(self.audit_export.run(), name="audit-export"))
+        if self.audit_publication is not None:
+            self._tasks.append(
+                loop.create_task(self.audit_publication.run(), name="audit-heads-publication")
+            )
 
     def check_kept_payloads(self) -> None:
         """Refuse to serve services that keep payloads without a key to seal them with."""
@@ -273,11 +305,24 @@ class Runtime:
             await self.audit_export.disconnect()
         await self.flush_usage()
         await self.audit.stop()
-        try:  # pin what this process wrote: its shard's last records are in a checkpoint
+        try:  # close this writer's shard, then pin it: its last records are in a checkpoint
+            await self.audit_store.close_shard()
             await self.checkpoint()
         except (SQLAlchemyError, OSError) as exc:
-            log.warning("audit checkpoint at shutdown failed: %s", exc.__class__.__name__)
+            log.warning(
+                "audit closing head or checkpoint at shutdown failed: %s", exc.__class__.__name__
+            )
         await self.audit_store.close()
+        if self.audit_publication is not None:  # the closing head and last checkpoint too
+            if not await self.audit_publication.drain(PUBLICATION_DRAIN_SECONDS):
+                log.warning(
+                    "%d audit heads or checkpoints not published to NATS at shutdown (the "
+                    "folder has them)",
+                    self.audit_publication.pending,
+                )
+            await self.audit_publication.close()
+        if self.audit_store.heads is not None and self.audit_store.heads.publications:
+            self.audit_store.heads.publications.close()
         self.metrics.publish(self.metrics_readings())
         self.metrics.close()
         await self.transport.close()
@@ -300,11 +345,49 @@ class Runtime:
             await self.flush_usage()
 
     async def checkpoint(self) -> Checkpoint | None:
-        """Sign and store the next audit checkpoint now (None if nothing was added)."""
+        """Sign and store the next audit checkpoint now (None if nothing was added, or if it
+        was refused because a tail was cut: then the alarm is raised, `raise_cut_alarm`)."""
         keys = self.keys
-        return await create_checkpoint(
-            self.engine, key_id=keys.active_id, sign=keys.private_key.sign, now=self.clock.now()
-        )
+        floors = dict(self._pinned)
+        own = self.audit_store.committed_head()
+        if own is not None:
+            shard, seq, head = own
+            if seq >= floors.get(shard, (0, ""))[0]:
+                floors[shard] = (seq, head)
+        try:
+            made = await create_checkpoint(
+                self.engine,
+                key_id=keys.active_id,
+                sign=keys.private_key.sign,
+                now=self.clock.now(),
+                floors=floors,
+            )
+        except CutRefused as exc:
+            self.raise_cut_alarm(exc)
+            return None
+        if made is not None:
+            self._pinned.update(made.heads)
+            publications = self.audit_store.heads.publications if self.audit_store.heads else None
+            if publications is not None:
+                await publications.publish([checkpoint_document(made)])
+        return made
+
+    def raise_cut_alarm(self, refused: CutRefused) -> None:
+        """A checkpoint refused over a cut tail: logged at error, counted
+        (panjereh_audit_cut_alarms_total), and /readyz fails with the reason."""
+        self.audit_cut_alarms += 1
+        self.audit_cut = str(refused)
+        log.error("audit checkpoint refused, the log was cut: %s", refused)
+
+    async def _heads_forever(self) -> None:
+        """Sign a waiting tail's head when it is due, renew the writer's lease."""
+        store = self.audit_store
+        while True:
+            await asyncio.sleep(max(0.005, store.head_due_in()))
+            try:
+                await store.tick()
+            except (SQLAlchemyError, OSError) as exc:
+                log.warning("audit head or lease not written: %s", exc.__class__.__name__)
 
     async def _checkpoint_forever(self) -> None:
         while True:
@@ -366,7 +449,18 @@ class Runtime:
             audit_export_lag=None if self.audit_export is None else self.audit_export.lag,
             http_receiving=self.http_guard.receiving,
             http_refused=self.http_guard.refused,
+            audit_cut_alarms=self.audit_cut_alarms,
+            audit_publication_failures=self._publication_failures(),
         )
+
+    def _publication_failures(self) -> dict[str, int]:
+        heads = self.audit_store.heads
+        found: dict[str, int] = {}
+        if heads is not None and heads.publications is not None:
+            found["folder"] = heads.publications.failed
+        if self.audit_publication is not None:
+            found["nats"] = self.audit_publication.failed
+        return found
 
     def metrics_text(self) -> bytes:
         """/metrics: this worker's tallies published now, then every worker's metrics."""
@@ -384,6 +478,7 @@ class Runtime:
             "registry_snapshot": self.registry.loaded,
             "audit_writer": self.audit.healthy,
             "audit_queue": self.audit.queue_depth < AUDIT_QUEUE_NEAR_FULL,
+            "audit_log_intact": self.audit_cut is None,  # no checkpoint refused over a cut
             "database": await self._cached("database", self._database_reachable),
         }
         if self.state.redis is not None:

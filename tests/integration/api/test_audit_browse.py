@@ -181,6 +181,12 @@ async def test_a_row_carries_every_field_but_only_a_short_subject_reference(api:
         "shard": first["shard"],
         "seq": 1,
         "record_hash": first["record_hash"],
+        "format": 1,  # written as a format-1 record: the format-2 values are empty
+        "context": None,
+        "request_bytes": None,
+        "response_bytes": None,
+        "operation": None,
+        "projection_id": None,
     }
     assert len(first["record_hash"]) == 64
     assert rows[4]["subject_ref"] is None

@@ -9,7 +9,6 @@ wherever "the provider was (not) asked" is the point; every test reads the audit
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -66,7 +65,7 @@ async def test_a_projected_grant_sees_only_its_fields_and_the_signature_covers_t
     verify_answer(projected, await platform.exchange_keys())
     record = await platform.record(projected)
     assert record.outcome is Outcome.OK
-    assert record.response_hash == hashlib.sha256(projected.content).hexdigest()
+    assert record.response_hash == platform.app.runtime.subject_keys.body_hash(projected.content)
     assert record.response_hash != (await platform.record(full)).response_hash
 
 

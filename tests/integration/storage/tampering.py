@@ -6,7 +6,13 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-TABLES = ("audit_records", "audit_shards", "audit_checkpoints", "audit_archives")
+TABLES = (
+    "audit_records",
+    "audit_shards",
+    "audit_checkpoints",
+    "audit_archives",
+    "audit_heads",
+)
 
 
 async def tamper(engine: AsyncEngine, statement: str, **values: object) -> None:

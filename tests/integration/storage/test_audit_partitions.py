@@ -26,7 +26,7 @@ from panjereh.storage.partitions import ensure_partitions, list_partitions
 from panjereh.storage.tables import audit_records
 from panjereh.web.runtime import Runtime
 from tests.integration.storage.test_audit_verify import _record
-from tests.support import fresh_postgres, migrate
+from tests.support import append_as_before_format_2, fresh_postgres, migrate
 
 
 async def _where(engine: AsyncEngine, exchange_id: str) -> str:
@@ -171,16 +171,13 @@ async def test_on_postgres_0010_moves_the_rows_into_partitions_and_downgrades_ba
     scratch: AsyncEngine,
 ) -> None:
     await migrate(scratch, "0009")
-    store = SqlAuditStore(scratch)
-    try:
-        await store.append(
-            [
-                replace(_record(1), created_at=datetime(2026, 10, 31, 23, 59, tzinfo=UTC)),
-                replace(_record(2), created_at=datetime(2026, 11, 1, 0, 0, tzinfo=UTC)),
-            ]
-        )
-    finally:
-        await store.close()
+    shard = await append_as_before_format_2(
+        scratch,
+        [
+            replace(_record(1), created_at=datetime(2026, 10, 31, 23, 59, tzinfo=UTC)),
+            replace(_record(2), created_at=datetime(2026, 11, 1, 0, 0, tzinfo=UTC)),
+        ],
+    )
     before = await _rows(scratch)
     assert await _kind(scratch) == "r"
     assert await upgrade(scratch) == script_head()
@@ -196,6 +193,7 @@ async def test_on_postgres_0010_moves_the_rows_into_partitions_and_downgrades_ba
     store = SqlAuditStore(scratch)
     try:  # the writer's COPY goes through the parent; ids go on from the same sequence
         await store.append([_record(3)])
+        assert shard in await store.registered_shards()
         ids = [row[0] for row in await _rows(scratch)]
         assert ids == [before[0][0], before[1][0], before[1][0] + 1]
         checker = ChainVerifier(await store.registered_shards())

@@ -9,9 +9,12 @@ import httpx
 import pytest
 
 from panjereh.config import Settings
+from panjereh.storage.checkpoints_repo import CheckpointStore
 from panjereh.storage.engine import create_engine
 from panjereh.web.app import create_app
 from tests.integration.conftest import Live
+from tests.integration.storage.tampering import tamper
+from tests.integration.storage.test_audit_verify import _record
 from tests.support import free_port, serving
 
 
@@ -32,6 +35,7 @@ async def test_it_is_ready_with_every_check_passing(live: Live) -> None:
             "registry_snapshot": True,
             "audit_writer": True,
             "audit_queue": True,
+            "audit_log_intact": True,
             "database": True,
         },
     }
@@ -106,3 +110,24 @@ async def test_it_is_ready_with_redis_reachable(dev_settings: Settings, redis_ur
         response = await client.get("/readyz")
     assert response.status_code == 200
     assert response.json()["checks"]["shared_state"] is True
+
+
+async def test_it_refuses_a_checkpoint_over_a_cut_tail_and_is_not_ready_until_looked_at(
+    live: Live,
+) -> None:
+    runtime = live.app.runtime
+    store = runtime.audit_store
+    await store.append([_record(n) for n in range(1, 4)])  # the writer signs #3 with them
+    await store.append([_record(n) for n in range(4, 7)])  # within the interval: no head
+    committed = store.committed_head()
+    assert committed is not None
+    shard = committed[0]
+    await tamper(runtime.engine, "DELETE FROM audit_records WHERE shard = :s AND seq > 4", s=shard)
+    assert await runtime.checkpoint() is None  # refused, not signed over the shorter log
+    response = await live.client.get("/readyz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["failed"] == ["audit_log_intact"]
+    assert f"shard {shard} ends at #4, behind #6" in body["audit_cut"]
+    assert "panjereh_audit_cut_alarms_total 1.0" in runtime.metrics_text().decode()
+    assert await CheckpointStore(runtime.engine).all() == []

@@ -99,3 +99,35 @@ def test_the_chain_hash_is_sha256_over_the_previous_hash_and_the_bytes() -> None
     assert second != chain_hash(GENESIS, canonical_bytes(RECORD, "w1", 2))
     with pytest.raises(ValueError, match="32 bytes"):
         chain_hash(b"short", b"[]")
+
+
+V2 = dataclasses.replace(
+    RECORD,
+    format=2,
+    context="application/0190f3c2-aaaa",
+    request_bytes=41,
+    response_bytes=308,
+    operation="POST /exchange/v1/{service_id}",
+    projection_id="basic",
+)
+
+
+def test_a_format_2_record_has_its_own_tag_and_five_values_at_the_end() -> None:
+    v1 = canonical_bytes(RECORD, "w1", 7)
+    v2 = canonical_bytes(V2, "w1", 7)
+    assert v2 == (
+        v1[:-1].replace(b"panjereh.audit/1", b"panjereh.audit/2", 1)
+        + b',"application/0190f3c2-aaaa",41,308,"POST /exchange/v1/{service_id}","basic"]'
+    )
+    empty = dataclasses.replace(V2, context=None, request_bytes=None, operation=None)
+    assert canonical_bytes(empty, "w1", 7).endswith(b',null,null,308,null,"basic"]')
+
+
+def test_a_format_1_record_ignores_the_format_2_values() -> None:
+    stray = dataclasses.replace(RECORD, request_bytes=41, operation="GET /x")
+    assert canonical_bytes(stray, "w1", 7) == canonical_bytes(RECORD, "w1", 7)
+
+
+def test_an_unknown_format_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown audit record format"):
+        canonical_bytes(dataclasses.replace(RECORD, format=3), "w1", 7)

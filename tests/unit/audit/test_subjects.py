@@ -62,3 +62,31 @@ def test_a_short_previous_key_and_a_repeated_key_id_are_refused() -> None:
         SubjectKeys(CURRENT, previous=[("old", b"short")])
     with pytest.raises(ValueError, match="differ"):
         SubjectKeys(CURRENT, key_id="same", previous=[("same", OLDER)])
+
+
+BODY = b'{"national_code":"0012345679"}'  # ~10^9 such bodies: a plain hash is brute-forced
+
+
+def test_a_format_2_body_hash_is_not_the_bodys_sha256() -> None:
+    keys = SubjectKeys(CURRENT)
+    assert keys.body_hash(BODY) != hashlib.sha256(BODY).hexdigest()
+    assert len(keys.body_hash(BODY)) == 64
+
+
+def test_a_format_2_body_hash_differs_under_another_subject_key() -> None:
+    assert SubjectKeys(CURRENT).body_hash(BODY) != SubjectKeys(OLDER).body_hash(BODY)
+    assert SubjectKeys(CURRENT).body_hash(BODY) == SubjectKeys(CURRENT).body_hash(BODY)
+
+
+def test_the_body_key_is_derived_from_the_subject_key_never_the_key_itself() -> None:
+    body_key = hmac.new(CURRENT, b"panjereh.audit/2 body hash", hashlib.sha256).digest()
+    keys = SubjectKeys(CURRENT)
+    assert keys.body_hash(BODY) == hmac.new(body_key, BODY, hashlib.sha256).hexdigest()
+    assert keys.body_hash(BODY) != hmac.new(CURRENT, BODY, hashlib.sha256).hexdigest()
+    assert keys.body_hash(b"0012345679") != keys.hash("0012345679")  # never a subject hash
+
+
+def test_a_body_hash_is_checked_under_every_configured_key() -> None:
+    older = SubjectKeys(OLDER).body_hash(BODY)
+    keys = SubjectKeys(CURRENT, previous=[("old", OLDER)])
+    assert keys.body_hashes(BODY) == (keys.body_hash(BODY), older)
