@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -54,6 +55,22 @@ async def check_page(page: Page, site: Site, name: str, *, lang: str, viewport: 
     assert not violations, _describe(violations)
     suffix = "" if viewport == "desktop" else f"-{viewport}"
     await page.screenshot(path=site.screenshots / f"{name}{suffix}.png", full_page=True)
+
+
+GROUPED = {
+    "fa": re.compile(r"[۱-۹][۰-۹]{0,2}(?:\u066c[۰-۹]{3})+"),
+    "en": re.compile(r"[1-9]\d{0,2}(?:,\d{3})+"),
+}
+UNGROUPED = {"fa": re.compile(r"[۰-۹]{4}|[۰-۹][,،][۰-۹]"), "en": re.compile(r"\d{4}")}
+
+
+async def assert_grouped(page: Page, selector: str, lang: str) -> str:
+    """The text of ``selector`` holds a count of thousands written as the language writes it
+    (۱٬۲۸۰ with U+066C in Persian, 1,280 in English) and no count left ungrouped."""
+    text = await page.locator(selector).first.inner_text()
+    assert GROUPED[lang].search(text), text
+    assert not UNGROUPED[lang].search(text), text
+    return text
 
 
 async def _wide(page: Page) -> list[str]:

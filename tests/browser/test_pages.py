@@ -8,6 +8,7 @@ from playwright.async_api import Page
 from tests.browser.conftest import Site
 from tests.browser.pages import (
     TooWide,
+    assert_grouped,
     check_page,
     make_inquiry,
     open_page,
@@ -33,6 +34,7 @@ async def test_the_portal_home_reads_well(
         reason = "issue 13: the home page lists every inquiry in a table wider than a phone"
         request.applymarker(pytest.mark.xfail(strict=True, raises=TooWide, reason=reason))
     await visit(page, f"{site.url}{prefix}/")
+    await assert_grouped(page, "#services-heading small", lang)  # 1,280 open to inquiries
     await check_page(page, site, f"portal-home-{lang}", lang=lang, viewport=viewport)
 
 
@@ -50,6 +52,8 @@ async def test_the_operator_dashboard_reads_well(
 ) -> None:
     await sign_in_operator(page, site, "operator", prefix=prefix)
     await visit(page, f"{site.url}{prefix}/operator/")
+    card = f".op-cards a[href='{prefix}/operator/services'] .op-figure"
+    await assert_grouped(page, card, lang)  # 1,299 registered
     await check_page(page, site, f"operator-dashboard-{lang}", lang=lang, viewport=viewport)
 
 

@@ -22,7 +22,7 @@ from starlette.responses import Response
 
 from panjereh.audit.records import Outcome
 from panjereh.domain.errors import InvalidValue
-from panjereh.domain.text import persian_digits
+from panjereh.domain.text import number_text, persian_digits
 from panjereh.registry.access import Conflict, Forbidden, NotFound, Principal
 from panjereh.registry.snapshot import RegistrySnapshot
 from panjereh.storage.audit_browse import MAX_HASHES, Page, events_page, record_row, records_page
@@ -127,16 +127,15 @@ def _label(ctx: Context) -> Callable[[object], str]:
 
 
 def _digits(ctx: Context) -> Callable[[object], str]:
-    """Any number or id in the page's digits (floats included, unlike `Formatter.num`)."""
+    """Any number or id in the page's digits (floats too: ۳٫۲۵, thousands grouped)."""
+    lang = ctx.locale.lang
 
-    def plain(value: object) -> str:
-        if isinstance(value, float):  # milliseconds: at most three decimals, no exponent
-            return f"{value:.3f}".rstrip("0").rstrip(".")
-        return str(value)
+    def shown(value: object) -> str:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return number_text(value, lang)
+        return persian_digits(str(value)) if lang == "fa" else str(value)
 
-    if ctx.locale.lang == "fa":  # the Persian decimal separator too: ۳٫۲۵
-        return lambda value: persian_digits(plain(value)).replace(".", "٫")
-    return plain
+    return shown
 
 
 def _choices(principal: Principal, snapshot: RegistrySnapshot) -> dict[str, Any]:

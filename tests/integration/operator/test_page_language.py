@@ -1,0 +1,62 @@
+"""The operator area writes each page in its own language (issue 26): no Persian punctuation
+on English pages, registered names (purposes, systems) in the page's language, numbers with
+the language's own separators."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+import pytest
+
+from tests.integration.operator.conftest import OperatorArea
+from tests.integration.operator.test_pages import PAGES
+
+PERSIAN_PUNCTUATION = "،؛؟"  # comma, semicolon, question mark
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
+
+
+class _EnglishText(HTMLParser):
+    """The page's text less what is marked as Persian (``lang="fa"``: a Persian name shown
+    on purpose, such as an agency's registered Persian name)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[bool] = []  # per open element: is it (inside) Persian?
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in VOID:
+            return
+        inside = bool(self.stack and self.stack[-1])
+        self.stack.append(inside or dict(attrs).get("lang") == "fa")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag not in VOID and self.stack:
+            self.stack.pop()
+
+    def handle_data(self, data: str) -> None:
+        if not (self.stack and self.stack[-1]):
+            self.parts.append(data)
+
+
+def english_text(html: str) -> str:
+    parser = _EnglishText()
+    parser.feed(html)
+    return " ".join(parser.parts)
+
+
+@pytest.mark.parametrize("persona", ["owner", "operator"])
+async def test_english_pages_use_no_persian_punctuation(area: OperatorArea, persona: str) -> None:
+    for path in [*PAGES, "/agencies/civil-registry", "/agencies/social-security"]:
+        answer = await area.get(persona, f"/en/operator{path}")
+        assert answer.status_code == 200, answer.text
+        text = english_text(answer.text)
+        found = [c for c in PERSIAN_PUNCTUATION if c in text]
+        assert not found, (path, found, text[text.find(found[0]) - 60 :][:120] if found else "")
+
+
+async def test_an_english_system_lists_its_roles_with_an_english_comma(area: OperatorArea) -> None:
+    answer = await area.get("operator", "/en/operator/agencies/science-ministry")
+    assert "Roles: Consumer, Provider" in answer.text
+    persian = await area.get("operator", "/operator/agencies/science-ministry")
+    assert "مصرف‌کننده، ارائه‌دهنده" in persian.text
