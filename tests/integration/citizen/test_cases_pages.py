@@ -55,6 +55,9 @@ async def test_the_case_page_shows_the_record_but_no_national_code(
     assert exchange_id(2) in html
     assert "social-security/benefits" in html
     assert "سازمان تأمین اجتماعی" in html
+    assert "بررسی استحقاق مزایا · <code" in html  # the purpose by its registered name
+    english = (await get(world, "auditor", f"/en/operator/cases/{flagged}")).text
+    assert "Benefit eligibility · <code" in english
     assert world.hash in html  # the keyed hash stands for the citizen
     assert "0013542419" not in html
     assert "بستن پرونده" not in html  # an auditor may not close it

@@ -8,6 +8,7 @@ from html.parser import HTMLParser
 
 import pytest
 
+from tests.integration.api.test_record_purposes import PHISHING, REGISTERED_ID, write_purposes
 from tests.integration.operator.conftest import OperatorArea
 from tests.integration.operator.test_pages import PAGES
 
@@ -60,3 +61,43 @@ async def test_an_english_system_lists_its_roles_with_an_english_comma(area: Ope
     assert "Roles: Consumer, Provider" in answer.text
     persian = await area.get("operator", "/operator/agencies/science-ministry")
     assert "مصرف‌کننده، ارائه‌دهنده" in persian.text
+
+
+@pytest.mark.parametrize(
+    ("prefix", "name"),
+    [("/operator", "بررسی استحقاق مزایا"), ("/en/operator", "Benefit eligibility")],
+)
+async def test_a_registered_purpose_is_shown_by_its_name_in_the_pages_language(
+    area: OperatorArea, prefix: str, name: str
+) -> None:
+    await write_purposes(area.app)
+    listing = await area.get("auditor", f"{prefix}/audit")
+    one = await area.get("auditor", f"{prefix}/audit/records/{REGISTERED_ID}")
+    for answer in (listing, one):
+        assert answer.status_code == 200, answer.text
+        assert name in answer.text  # the registered name
+        assert (
+            'title="benefit-eligibility"' in answer.text or ">benefit-eligibility<" in answer.text
+        )
+    assert PHISHING in listing.text  # an unregistered one stays as declared
+
+
+async def test_persian_pages_name_a_system_by_its_agency_and_code_never_its_english_name(
+    area: OperatorArea,
+) -> None:
+    await write_purposes(area.app)  # records of social-security/benefits
+    english_name = "Degree registry"  # science-ministry/degrees: systems have one name
+    fa = await area.get("operator", "/operator/agencies/science-ministry")
+    en = await area.get("operator", "/en/operator/agencies/science-ministry")
+    assert english_name not in english_text_of_persian(fa.text)
+    assert english_name in en.text
+    audit_fa = await area.get("auditor", "/operator/audit")
+    assert "سازمان تأمین اجتماعی — benefits" in audit_fa.text  # in the system filter
+    assert (
+        "Social Security Organization — " in (await area.get("auditor", "/en/operator/audit")).text
+    )
+
+
+def english_text_of_persian(html: str) -> str:
+    """A Persian page's text less what it marks as English (``lang="en"``)."""
+    return english_text(html.replace('lang="en"', 'lang="fa"'))

@@ -52,11 +52,18 @@ _MAX_EXCHANGE_ID = 64
 
 
 class Names:
-    """Agencies, services and systems by name in the page's language (from the snapshot)."""
+    """Agencies, services, systems and purposes by name in the page's language (from the
+    snapshot and the registered purposes)."""
 
-    def __init__(self, snapshot: RegistrySnapshot, lang: str) -> None:
+    def __init__(
+        self,
+        snapshot: RegistrySnapshot,
+        lang: str,
+        purposes: Mapping[str, tuple[str, str]] | None = None,
+    ) -> None:
         self.snapshot = snapshot
         self.lang = lang
+        self.purposes = purposes or {}
         self._agencies = {a.code: a for a in snapshot.agencies.values()}
 
     def agency(self, code: str | None) -> str:
@@ -72,8 +79,21 @@ class Names:
         return service.name_fa if self.lang == "fa" else service.name_en
 
     def system(self, ref: str | None) -> str:
+        """A system has one registered name, in English: Persian pages name it by its
+        agency's Persian name and its code instead."""
         system = self.snapshot.systems_by_ident.get(ref or "")
-        return system.name if system is not None else (ref or "")
+        if system is None:
+            return ref or ""
+        if self.lang == "fa":
+            return f"{system.agency.name_fa} — {system.code}"
+        return f"{system.agency.name_en} — {system.name}"
+
+    def purpose(self, code: str | None) -> str | None:
+        """A registered purpose's name (None for one the registry does not know)."""
+        names = self.purposes.get(code or "")
+        if names is None:
+            return None
+        return names[0] if self.lang == "fa" else names[1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,7 +234,7 @@ async def _render_list(
         http_status=422 if error else 200,
         a=_text(ctx),
         label=_label(ctx),
-        names=Names(snapshot, ctx.locale.lang),
+        names=Names(snapshot, ctx.locale.lang, registered),
         filters=filters,
         rows=_rows(page, snapshot, registered) if page is not None else [],
         error=error,
@@ -313,17 +333,18 @@ async def record(ctx: Context) -> Response:
     proof, waiting = await _proof(ctx, row)
     snapshot = ctx.area.runtime.registry.current
     seconds = f"{ctx.area.runtime.settings.audit_checkpoint_seconds:g}"
+    registered = await ctx.area.purposes.current()
     return ctx.render(
         "audit_record.html",
         a=_text(ctx),
         label=_label(ctx),
         digits=_digits(ctx),
-        names=Names(snapshot, ctx.locale.lang),
+        names=Names(snapshot, ctx.locale.lang, registered),
         r=row,
         consumer_agency=consumer_agency_of(row["consumer"]),
         provider_agency=provider_agency_of(snapshot, row["service_id"]),
         subject=subject_ref(row["subject_hash"]),
-        purpose_registered=purpose_registered(row, await ctx.area.purposes.current()),
+        purpose_registered=purpose_registered(row, registered),
         proof=proof,
         checkpoint_time=_checkpoint_time(proof),
         waiting=waiting,

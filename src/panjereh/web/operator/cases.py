@@ -77,12 +77,15 @@ async def case(ctx: Context) -> Response:
             raise NotFound("no such case")
         record: CaseRecord | None = await case_record(conn, found.exchange_id)
     named = _named(ctx, record.consumer, record.service_id) if record else Named(None, None, None)
+    names = (await ctx.area.purposes.current()).get(record.purpose or "") if record else None
+    purpose_name = names and (names[0] if ctx.locale.lang == "fa" else names[1])
     done = ctx.query("done", limit=40)
     return ctx.render(
         "case.html",
         case=found,
         record=record,
         named=named,
+        purpose_name=purpose_name,
         may_close=ctx.viewer.principal.is_operator and found.status is CaseStatus.OPEN,
         done=f"done.{done}" if f"done.{done}" in ctx.locale.text else None,
     )
