@@ -124,15 +124,17 @@ async def sign_in_citizen(page: Page, site: Site, national_code: str, *, prefix:
         await page.click("button[type=submit]")
 
 
-async def make_inquiry(site: Site, national_code: str) -> None:
+async def make_inquiry(
+    site: Site, national_code: str, *, purpose: str = "benefit-eligibility", expect: int = 200
+) -> None:
     """One inquiry by the demo's benefits system, so the citizen has something to see."""
     async with httpx.AsyncClient(timeout=10) as client:
         answer = await client.post(
             f"{site.url}/exchange/v1/services/civil-registry.person.v1",
             headers={
                 "Authorization": f"ApiKey {site.api_keys['social-security/benefits']}",
-                "X-Purpose": "benefit-eligibility",
+                "X-Purpose": purpose,
             },
             json={"national_code": national_code},
         )
-    assert answer.status_code == 200, answer.text
+    assert answer.status_code == expect, answer.text
