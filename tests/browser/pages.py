@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -54,6 +55,22 @@ async def check_page(page: Page, site: Site, name: str, *, lang: str, viewport: 
     assert not violations, _describe(violations)
     suffix = "" if viewport == "desktop" else f"-{viewport}"
     await page.screenshot(path=site.screenshots / f"{name}{suffix}.png", full_page=True)
+
+
+GROUPED = {
+    "fa": re.compile(r"[۱-۹][۰-۹]{0,2}(?:\u066c[۰-۹]{3})+"),
+    "en": re.compile(r"[1-9]\d{0,2}(?:,\d{3})+"),
+}
+UNGROUPED = {"fa": re.compile(r"[۰-۹]{4}|[۰-۹][,،][۰-۹]"), "en": re.compile(r"\d{4}")}
+
+
+async def assert_grouped(page: Page, selector: str, lang: str) -> str:
+    """The text of ``selector`` holds a count of thousands written as the language writes it
+    (۱٬۲۸۰ with U+066C in Persian, 1,280 in English) and no count left ungrouped."""
+    text = await page.locator(selector).first.inner_text()
+    assert GROUPED[lang].search(text), text
+    assert not UNGROUPED[lang].search(text), text
+    return text
 
 
 async def _wide(page: Page) -> list[str]:
@@ -107,15 +124,17 @@ async def sign_in_citizen(page: Page, site: Site, national_code: str, *, prefix:
         await page.click("button[type=submit]")
 
 
-async def make_inquiry(site: Site, national_code: str) -> None:
+async def make_inquiry(
+    site: Site, national_code: str, *, purpose: str = "benefit-eligibility", expect: int = 200
+) -> None:
     """One inquiry by the demo's benefits system, so the citizen has something to see."""
     async with httpx.AsyncClient(timeout=10) as client:
         answer = await client.post(
             f"{site.url}/exchange/v1/services/civil-registry.person.v1",
             headers={
                 "Authorization": f"ApiKey {site.api_keys['social-security/benefits']}",
-                "X-Purpose": "benefit-eligibility",
+                "X-Purpose": purpose,
             },
             json={"national_code": national_code},
         )
-    assert answer.status_code == 200, answer.text
+    assert answer.status_code == expect, answer.text

@@ -267,8 +267,10 @@ def _print_welcome(settings: Settings, seeded: DemoSeed) -> None:
     changed = sum(seeded.result.created.values()) + sum(seeded.result.updated.values())
     click.echo("")
     click.echo(
-        f"Panjereh demonstration government is ready: {seeded.services} inquiry services "
-        f"({changed} registry objects created or updated this time)."
+        f"Panjereh demonstration government is ready: {seeded.open_services:,} inquiry "
+        f"services open to inquiries ({seeded.services:,} registered, drafts and retired ones "
+        f"included; the portal lists the open ones), {changed:,} registry objects created or "
+        "updated this time."
     )
     click.echo(f"  Portal (Persian):  {base}/")
     click.echo(f"  Portal (English):  {base}/en/")

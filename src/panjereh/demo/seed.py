@@ -20,6 +20,7 @@ from panjereh.demo.government import CREATED_AT, DEMO_CONSUMERS, build_governmen
 from panjereh.interchange.registry_document import ApiKeyDoc, RegistryDocument
 from panjereh.registry.access import Principal, Role
 from panjereh.registry.credentials import derived_api_key, display_prefix, hash_api_key
+from panjereh.registry.model import CALLABLE_STATUSES
 from panjereh.storage.document_repo import ImportResult, import_document
 from panjereh.storage.users_repo import create_user, get_user
 
@@ -56,7 +57,8 @@ class DemoSeed:
     credentials: list[DemoCredentials]
     users: list[DemoUser]
     result: ImportResult
-    services: int
+    services: int  # registered, every status
+    open_services: int  # open to inquiries (active or deprecated): what the portal counts
 
 
 def demo_password(pepper: bytes, username: str) -> str:
@@ -125,4 +127,5 @@ async def seed_demo(
         )
         for ref in DEMO_CONSUMERS
     ]
-    return DemoSeed(credentials, users, result, len(document.services))
+    open_services = sum(s.status in CALLABLE_STATUSES for s in document.services)
+    return DemoSeed(credentials, users, result, len(document.services), open_services)

@@ -30,6 +30,7 @@ from panjereh.domain.text import (
     ascii_digits,
     identifier_text,
     normalize,
+    number_text,
     persian_digits,
     search_key,
 )
@@ -54,6 +55,7 @@ __all__ = [
     "legal_id_check_digit",
     "national_code_check_digit",
     "normalize",
+    "number_text",
     "parse_jalali_date",
     "parse_jalali_datetime",
     "persian_digits",

@@ -30,6 +30,7 @@ __all__ = [
     "ascii_digits",
     "identifier_text",
     "normalize",
+    "number_text",
     "persian_digits",
     "search_key",
 ]
@@ -179,6 +180,29 @@ def ascii_digits(text: str) -> str:
 def persian_digits(text: str) -> str:
     """Replace ASCII digits with Persian ones (۰-۹) for Persian views."""
     return text.translate(_TO_PERSIAN_DIGITS)
+
+
+PERSIAN_THOUSANDS = "\u066c"  # ٬ ARABIC THOUSANDS SEPARATOR
+PERSIAN_DECIMAL = "\u066b"  # ٫ ARABIC DECIMAL SEPARATOR
+
+
+def number_text(value: int | float, lang: str, *, decimals: int | None = None) -> str:
+    """A number as a page in ``lang`` writes it, thousands grouped: ``۱٬۲۹۹`` and ``۳٫۲۵`` in
+    Persian (U+066C and U+066B, never the Latin comma or the Persian «،»), ``1,299`` and
+    ``3.25`` in English. Floats get ``decimals`` places (default: up to three, trailing zeros
+    dropped, no exponent). Every page formats its numbers here, so the two languages agree.
+    """
+    if isinstance(value, float):
+        places = 3 if decimals is None else decimals
+        text = f"{value:,.{places}f}"
+        if decimals is None and "." in text:
+            text = text.rstrip("0").rstrip(".")
+    else:
+        text = f"{value:,}"
+    if lang.replace("_", "-").split("-", 1)[0].casefold() == "en":
+        return text
+    grouped = text.replace(",", PERSIAN_THOUSANDS).replace(".", PERSIAN_DECIMAL)
+    return persian_digits(grouped)
 
 
 def identifier_text(raw: str) -> str:

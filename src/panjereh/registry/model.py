@@ -30,6 +30,11 @@ class ServiceStatus(StrEnum):
     RETIRED = "retired"
 
 
+# The statuses an inquiry may be made in (deprecated: still answered, soon retired); what the
+# portal lists and counts.
+CALLABLE_STATUSES = frozenset({ServiceStatus.ACTIVE, ServiceStatus.DEPRECATED})
+
+
 class AgencyKind(StrEnum):
     MINISTRY = "ministry"
     ORGANIZATION = "organization"  # a government organization (often under a ministry)
@@ -182,7 +187,7 @@ class Service:
 
     @property
     def is_callable(self) -> bool:
-        return self.status in (ServiceStatus.ACTIVE, ServiceStatus.DEPRECATED)
+        return self.status in CALLABLE_STATUSES
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,6 +55,9 @@ async def test_the_case_page_shows_the_record_but_no_national_code(
     assert exchange_id(2) in html
     assert "social-security/benefits" in html
     assert "سازمان تأمین اجتماعی" in html
+    assert "بررسی استحقاق مزایا · <code" in html  # the purpose by its registered name
+    english = (await get(world, "auditor", f"/en/operator/cases/{flagged}")).text
+    assert "Benefit eligibility · <code" in english
     assert world.hash in html  # the keyed hash stands for the citizen
     assert "0013542419" not in html
     assert "بستن پرونده" not in html  # an auditor may not close it
@@ -103,3 +106,21 @@ async def test_the_withholdings_page_lists_each_withheld_record_with_its_disclos
     assert "وزارت علوم، تحقیقات و فناوری" in html
     english = (await get(world, "auditor", "/en/operator/withholdings?agency=social-security")).text
     assert "No withholding recorded." in english
+
+
+async def test_the_withholdings_page_shows_a_record_once_with_how_often_it_was_withheld(
+    world: CitizenWorld, flagged: int
+) -> None:
+    for _ in range(3):  # the citizen opens their page three more times: four views in all
+        assert (await world.citizen.get("/api/v1/me/inquiries")).status_code == 200
+    assert len(await world.withholdings()) == 8  # the log keeps one row per view and record
+    html = (await get(world, "auditor", "/operator/withholdings")).text
+    for n in (4, 5):
+        assert html.count(f">{exchange_id(n)}<") == 1, n
+    assert html.count('<td class="op-n">۴</td>') == 2  # withheld four times each
+    english = (await get(world, "auditor", "/en/operator/withholdings")).text
+    assert english.count(f">{exchange_id(5)}<") == 1
+    assert "Times withheld" in english
+    one = (await get(world, "auditor", f"/operator/withholdings?exchange_id={exchange_id(4)}")).text
+    assert one.count(">" + exchange_id(4) + "<") == 1
+    assert exchange_id(5) not in one

@@ -49,6 +49,8 @@ async def test_the_persian_page_is_rtl_with_jalali_dates_in_persian_digits(
     first = html[html.index(f'id="x-{exchange_id(1)}"') :]
     assert first.index("<time>۱۴۰۵/۰۹/۱۱</time>") < first.index("۱۲:۲۹") < first.index("</tr>")
     assert "سازمان تأمین اجتماعی" in first
+    assert ">benefits<" in first  # the system by its code: its one name is English
+    assert "Benefits" not in first[: first.index("</tr>")]
     assert "بررسی استحقاق مزایا" in first
     assert "پاسخ داده شد" in first
     assert "یافت نشد" in html  # record 2's outcome
@@ -68,6 +70,7 @@ async def test_the_english_page_is_ltr_with_gregorian_dates(
     first = html[html.index(f'id="x-{exchange_id(1)}"') :]
     assert first.index("<time>2026-12-02</time>") < first.index("12:29") < first.index("</tr>")
     assert "Social Security Organization" in first
+    assert "Benefits" in first[: first.index("</tr>")]  # the system's registered name
     assert "Benefit eligibility" in first
     assert "Answered" in first
     assert "۱۴۰۵" not in first

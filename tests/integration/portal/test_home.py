@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from panjereh.domain.text import persian_digits
+from panjereh.domain.text import number_text
 from tests.integration.conftest import Live
 
 
@@ -20,7 +20,8 @@ async def test_the_persian_home_page_is_rtl_and_lists_the_services(live: Live) -
     assert "سازمان ثبت احوال کشور" in html  # its agency
     assert "civil-registry.person.v1" in html
     count = len([s for s in live.app.runtime.registry.current.services.values() if s.is_callable])
-    assert f"(تعداد خدمات: {persian_digits(str(count))})" in html  # Persian digits
+    shown = number_text(count, "fa")  # Persian digits, «٬» between thousands
+    assert f"({shown} خدمت قابل استعلام: فعال یا رو به کنارگذاری)" in html
     assert re.search(r"<time>[۰-۹]+ [آ-ی]+ ۱۴[۰-۹]{2}</time>", html), "Jalali date in Persian"
     assert 'href="/en/"' in html
 

@@ -8,7 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from panjereh.domain import ascii_digits, identifier_text, normalize, persian_digits, search_key
+from panjereh.domain import (
+    ascii_digits,
+    identifier_text,
+    normalize,
+    number_text,
+    persian_digits,
+    search_key,
+)
 
 # Every code point, surrogates and control characters included.
 ANY_TEXT = st.text(st.characters(exclude_categories=()))
@@ -150,3 +157,34 @@ def test_search_key_ignores_zwnj_and_diacritics(text: str) -> None:
 @given(st.text(st.characters(codec="ascii")))
 def test_ascii_and_persian_digits_round_trip(text: str) -> None:
     assert ascii_digits(persian_digits(text)) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "lang", "expected"),
+    [
+        (1299, "fa", "۱٬۲۹۹"),
+        (1_300_000, "fa", "۱٬۳۰۰٬۰۰۰"),
+        (12, "fa", "۱۲"),
+        (1299, "en", "1,299"),
+        (1299, "en-US", "1,299"),
+        (3.25, "fa", "۳٫۲۵"),
+        (1234.5, "en", "1,234.5"),
+        (2.0, "fa", "۲"),
+    ],
+)
+def test_number_text_groups_thousands_in_each_languages_own_marks(
+    value: float, lang: str, expected: str
+) -> None:
+    assert number_text(value, lang) == expected
+
+
+def test_a_persian_number_holds_no_latin_comma_and_no_persian_comma() -> None:
+    text = number_text(987_654_321, "fa")
+    assert "," not in text
+    assert "،" not in text
+    assert ascii_digits(text).replace("\u066c", "") == "987654321"
+
+
+def test_number_text_keeps_the_places_asked_for() -> None:
+    assert number_text(12.0, "fa", decimals=1) == "۱۲٫۰"
+    assert number_text(99.95, "en", decimals=0) == "100"

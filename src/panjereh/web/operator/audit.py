@@ -22,7 +22,7 @@ from starlette.responses import Response
 
 from panjereh.audit.records import Outcome
 from panjereh.domain.errors import InvalidValue
-from panjereh.domain.text import persian_digits
+from panjereh.domain.text import number_text, persian_digits
 from panjereh.registry.access import Conflict, Forbidden, NotFound, Principal
 from panjereh.registry.snapshot import RegistrySnapshot
 from panjereh.storage.audit_browse import MAX_HASHES, Page, events_page, record_row, records_page
@@ -52,11 +52,18 @@ _MAX_EXCHANGE_ID = 64
 
 
 class Names:
-    """Agencies, services and systems by name in the page's language (from the snapshot)."""
+    """Agencies, services, systems and purposes by name in the page's language (from the
+    snapshot and the registered purposes)."""
 
-    def __init__(self, snapshot: RegistrySnapshot, lang: str) -> None:
+    def __init__(
+        self,
+        snapshot: RegistrySnapshot,
+        lang: str,
+        purposes: Mapping[str, tuple[str, str]] | None = None,
+    ) -> None:
         self.snapshot = snapshot
         self.lang = lang
+        self.purposes = purposes or {}
         self._agencies = {a.code: a for a in snapshot.agencies.values()}
 
     def agency(self, code: str | None) -> str:
@@ -72,8 +79,21 @@ class Names:
         return service.name_fa if self.lang == "fa" else service.name_en
 
     def system(self, ref: str | None) -> str:
+        """A system has one registered name, in English: Persian pages name it by its
+        agency's Persian name and its code instead."""
         system = self.snapshot.systems_by_ident.get(ref or "")
-        return system.name if system is not None else (ref or "")
+        if system is None:
+            return ref or ""
+        if self.lang == "fa":
+            return f"{system.agency.name_fa} — {system.code}"
+        return f"{system.agency.name_en} — {system.name}"
+
+    def purpose(self, code: str | None) -> str | None:
+        """A registered purpose's name (None for one the registry does not know)."""
+        names = self.purposes.get(code or "")
+        if names is None:
+            return None
+        return names[0] if self.lang == "fa" else names[1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,16 +147,15 @@ def _label(ctx: Context) -> Callable[[object], str]:
 
 
 def _digits(ctx: Context) -> Callable[[object], str]:
-    """Any number or id in the page's digits (floats included, unlike `Formatter.num`)."""
+    """Any number or id in the page's digits (floats too: ۳٫۲۵, thousands grouped)."""
+    lang = ctx.locale.lang
 
-    def plain(value: object) -> str:
-        if isinstance(value, float):  # milliseconds: at most three decimals, no exponent
-            return f"{value:.3f}".rstrip("0").rstrip(".")
-        return str(value)
+    def shown(value: object) -> str:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return number_text(value, lang)
+        return persian_digits(str(value)) if lang == "fa" else str(value)
 
-    if ctx.locale.lang == "fa":  # the Persian decimal separator too: ۳٫۲۵
-        return lambda value: persian_digits(plain(value)).replace(".", "٫")
-    return plain
+    return shown
 
 
 def _choices(principal: Principal, snapshot: RegistrySnapshot) -> dict[str, Any]:
@@ -215,7 +234,7 @@ async def _render_list(
         http_status=422 if error else 200,
         a=_text(ctx),
         label=_label(ctx),
-        names=Names(snapshot, ctx.locale.lang),
+        names=Names(snapshot, ctx.locale.lang, registered),
         filters=filters,
         rows=_rows(page, snapshot, registered) if page is not None else [],
         error=error,
@@ -314,17 +333,18 @@ async def record(ctx: Context) -> Response:
     proof, waiting = await _proof(ctx, row)
     snapshot = ctx.area.runtime.registry.current
     seconds = f"{ctx.area.runtime.settings.audit_checkpoint_seconds:g}"
+    registered = await ctx.area.purposes.current()
     return ctx.render(
         "audit_record.html",
         a=_text(ctx),
         label=_label(ctx),
         digits=_digits(ctx),
-        names=Names(snapshot, ctx.locale.lang),
+        names=Names(snapshot, ctx.locale.lang, registered),
         r=row,
         consumer_agency=consumer_agency_of(row["consumer"]),
         provider_agency=provider_agency_of(snapshot, row["service_id"]),
         subject=subject_ref(row["subject_hash"]),
-        purpose_registered=purpose_registered(row, await ctx.area.purposes.current()),
+        purpose_registered=purpose_registered(row, registered),
         proof=proof,
         checkpoint_time=_checkpoint_time(proof),
         waiting=waiting,

@@ -1,5 +1,5 @@
-"""The operator area's cases (records citizens reported as suspicious) and withholdings
-(records held back from citizens under confidential grants).
+"""The operator area's cases (records citizens reported as suspicious); the withholdings
+page (web/operator/withholdings.py) names its records with `_named` too.
 
 Auditors and operators see both; only operators close a case (with a note, CSRF-checked by
 `Area`).  No national code appears anywhere: the log holds none, only keyed hashes.
@@ -11,18 +11,14 @@ from dataclasses import dataclass
 
 from starlette.responses import Response
 
-from panjereh.audit.citizen import CaseStatus, Period
-from panjereh.domain.jalali import format_date
+from panjereh.audit.citizen import CaseStatus
 from panjereh.registry.access import Forbidden, NotFound
 from panjereh.registry.model import Agency, Service, System
 from panjereh.storage.cases_repo import CaseRecord, case_record, cases_page, close_case, get_case
-from panjereh.storage.citizen_repo import WithholdingFilter, WithholdingRow, withholdings
 from panjereh.web.echo import here
 from panjereh.web.operator.actions import _back, _reason
 from panjereh.web.operator.area import Context, Handler
 from panjereh.web.operator.forms import with_param
-
-WITHHOLDINGS_PAGE = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,12 +77,15 @@ async def case(ctx: Context) -> Response:
             raise NotFound("no such case")
         record: CaseRecord | None = await case_record(conn, found.exchange_id)
     named = _named(ctx, record.consumer, record.service_id) if record else Named(None, None, None)
+    names = (await ctx.area.purposes.current()).get(record.purpose or "") if record else None
+    purpose_name = names and (names[0] if ctx.locale.lang == "fa" else names[1])
     done = ctx.query("done", limit=40)
     return ctx.render(
         "case.html",
         case=found,
         record=record,
         named=named,
+        purpose_name=purpose_name,
         may_close=ctx.viewer.principal.is_operator and found.status is CaseStatus.OPEN,
         done=f"done.{done}" if f"done.{done}" in ctx.locale.text else None,
     )
@@ -104,49 +103,3 @@ def close() -> Handler:
         return _back(ctx, f"/cases/{case_id}", "case.close")
 
     return handler
-
-
-@dataclass(frozen=True, slots=True)
-class ShownWithholding:
-    row: WithholdingRow
-    named: Named
-    disclosure: str  # the Jalali day, or "—" for none set (withheld until one is)
-
-
-async def withholdings_list(ctx: Context) -> Response:
-    _auditors_only(ctx)
-    agency = ctx.query("agency", limit=64) or None
-    before = ctx.query("before", limit=18)
-    where = WithholdingFilter(
-        Period(),
-        agency,
-        ctx.query("exchange_id", limit=36) or None,
-        None,
-        int(before) if before.isascii() and before.isdigit() else None,
-    )
-    async with ctx.area.runtime.engine.connect() as conn:
-        rows = await withholdings(conn, where, WITHHOLDINGS_PAGE + 1)
-    none = ctx.locale.text["none"]
-    shown = [
-        ShownWithholding(
-            r,
-            _named(ctx, r.consumer, r.service_id),
-            format_date(r.disclosure_date, ctx.locale.lang) if r.disclosure_date else none,
-        )
-        for r in rows
-    ]
-    back = here(ctx.request.url)
-    more = len(shown) > WITHHOLDINGS_PAGE
-    shown = shown[:WITHHOLDINGS_PAGE]
-    agencies = sorted(
-        ctx.area.runtime.registry.current.agencies.values(),
-        key=lambda a: a.name_fa if ctx.locale.lang == "fa" else a.name_en,
-    )
-    return ctx.render(
-        "withholdings.html",
-        rows=shown,
-        agency=agency or "",
-        agencies=agencies,
-        first_url=ctx.locale.url("/withholdings") if where.before_id else None,
-        next_url=with_param(back, "before", str(shown[-1].row.id)) if more else None,
-    )

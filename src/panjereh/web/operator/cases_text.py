@@ -32,10 +32,12 @@ CASES_FA = {
     "done.case.close": "پرونده بسته شد.",
     "withholdings": "استعلام‌های پنهان از شهروندان",
     "withholdings_intro": (
-        "هر بار که استعلامی به سبب مجوز محرمانه از دید شهروند پنهان ماند، یک ردیف؛ تا تاریخ "
-        "افشای مجوز (بدون تاریخ: تا تعیین آن)."
+        "هر استعلامی که به سبب مجوز محرمانه از دید شهروند پنهان ماند، یک ردیف، با شمار "
+        "دفعاتی که صفحهٔ شهروند آن را پنهان کرد؛ تا تاریخ افشای مجوز (بدون تاریخ: تا تعیین آن)."
     ),
-    "withheld_at": "زمان پنهان‌سازی",
+    "withheld_last": "آخرین پنهان‌سازی",
+    "withheld_first": "نخستین",
+    "withheld_times": "دفعات",
     "grant_id": "شماره مجوز",
     "disclosure_date": "تاریخ افشا",
     "no_withholdings": "پنهان‌سازی‌ای ثبت نشده است.",
@@ -71,10 +73,13 @@ CASES_EN = {
     "done.case.close": "The case is closed.",
     "withholdings": "Inquiries withheld from citizens",
     "withholdings_intro": (
-        "One row each time an inquiry was held back from a citizen's view under a confidential "
-        "grant, until the grant's disclosure date (none: until one is set)."
+        "One row per inquiry held back from a citizen's view under a confidential grant, with "
+        "how many times the citizen's page withheld it, until the grant's disclosure date "
+        "(none: until one is set)."
     ),
-    "withheld_at": "Withheld at",
+    "withheld_last": "Last withheld",
+    "withheld_first": "first",
+    "withheld_times": "Times withheld",
     "grant_id": "Grant",
     "disclosure_date": "Disclosure date",
     "no_withholdings": "No withholding recorded.",

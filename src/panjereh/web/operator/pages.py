@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -17,7 +18,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from panjereh.domain.clock import Clock
 from panjereh.domain.jalali import format_datetime
-from panjereh.domain.text import persian_digits
+from panjereh.domain.text import number_text, persian_digits
 from panjereh.web.echo import page_query
 from panjereh.web.operator.auth import Viewer
 from panjereh.web.operator.i18n import OperatorLocale
@@ -53,8 +54,9 @@ class Formatter:
 
     def num(self, value: int | str) -> str:
         """A count with thousands grouped (۱٬۲۹۹, 1,299); a string (an id) as it is."""
-        text = f"{value:,}" if isinstance(value, int) else value
-        return persian_digits(text).replace(",", "٬") if self.locale.lang == "fa" else text
+        if isinstance(value, int):
+            return number_text(value, self.locale.lang)
+        return persian_digits(value) if self.locale.lang == "fa" else value
 
     def pct(self, value: float) -> str:
         text = f"{value:.0f}"
@@ -67,6 +69,11 @@ class Formatter:
 
     def label(self, value: object) -> str:
         return self.locale.label(value)
+
+    def labels(self, values: Iterable[object]) -> str:
+        """Labels listed as the language writes a list: «الف، ب» in Persian, "a, b" in
+        English (never the Persian comma on an English page)."""
+        return ("، " if self.locale.lang == "fa" else ", ").join(map(self.label, values))
 
     def breakable(self, value: str) -> Markup:
         """A code that may wrap after its dots and slashes (long service ids in tables)."""

@@ -100,6 +100,21 @@ async def find_agencies(conn: AsyncConnection, search: str) -> list[Row]:
     return await _rows(conn, query)
 
 
+async def systems_by_agency(conn: AsyncConnection) -> dict[str, list[Row]]:
+    """Agency code -> its systems' codes and statuses (private: the caller filters who may
+    see which agency's)."""
+    rows = await _rows(
+        conn,
+        select(agencies.c.code.label("agency"), systems.c.code, systems.c.status)
+        .join(agencies, agencies.c.id == systems.c.agency_id)
+        .order_by(agencies.c.code, systems.c.code),
+    )
+    found: dict[str, list[Row]] = {}
+    for row in rows:
+        found.setdefault(row["agency"], []).append(row)
+    return found
+
+
 async def agency_choices(conn: AsyncConnection) -> list[Row]:
     query = select(agencies.c.code, agencies.c.name_fa, agencies.c.name_en)
     return await _rows(conn, query.order_by(agencies.c.code))

@@ -7,7 +7,16 @@ from collections.abc import Sequence
 from starlette.routing import BaseRoute
 
 from panjereh.registry.model import Status
-from panjereh.web.operator import actions, audit, cases, lockouts, security, sign_in, views
+from panjereh.web.operator import (
+    actions,
+    audit,
+    cases,
+    lockouts,
+    security,
+    sign_in,
+    views,
+    withholdings,
+)
 from panjereh.web.operator.area import Area, Handler
 from panjereh.web.operator.i18n import LOCALES, OperatorLocale
 from panjereh.web.policy import Access, route
@@ -75,7 +84,7 @@ def _routes(area: Area, locale: OperatorLocale) -> list[BaseRoute]:
         page("/cases", cases.cases),
         page("/cases/{case_id}", cases.case),
         page("/cases/{case_id}/close", cases.close(), *_OP),
-        page("/withholdings", cases.withholdings_list),
+        page("/withholdings", withholdings.withholdings_list),
         page("/audit", audit.records),
         page("/audit/search", audit.search, Access.SIGNED_IN, POST),
         page("/audit/records/{exchange_id}", audit.record),

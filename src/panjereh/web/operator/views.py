@@ -94,9 +94,13 @@ async def dashboard(ctx: Context) -> Response:
 
 async def agencies(ctx: Context) -> Response:
     query = ctx.query("q")
+    principal = ctx.viewer.principal
     async with ctx.area.runtime.engine.connect() as conn:
         found = await queries.find_agencies(conn, query)
-    return ctx.render("agencies.html", agencies=found, query=query)
+        systems = await queries.systems_by_agency(conn)
+    # An agency's systems (and so which of them are suspended) only to whoever may see them.
+    shown = {code: rows for code, rows in systems.items() if can_read_private(principal, code)}
+    return ctx.render("agencies.html", agencies=found, query=query, systems=shown)
 
 
 async def agency(ctx: Context) -> Response:

@@ -82,7 +82,8 @@ def shown(row: InquiryRow, locale: Locale) -> ShownRow:
         day=day,
         time=clock,
         agency=agency or t["unknown"],
-        system=(row.system.name if row.system else row.system_code) or "",
+        # A system has one registered name, in English: the Persian page shows its code.
+        system=(row.system.name if row.system and not fa else row.system_code) or "",
         service=service or r.service_id or t["unknown"],
         purpose=purpose,
         outcome=t.get(f"outcome.{r.outcome}", r.outcome),

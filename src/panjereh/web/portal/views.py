@@ -10,7 +10,7 @@ from starlette.responses import HTMLResponse
 from starlette.routing import BaseRoute
 
 from panjereh.domain.jalali import format_date
-from panjereh.domain.text import persian_digits, search_key
+from panjereh.domain.text import number_text, search_key
 from panjereh.web.policy import Access, route
 from panjereh.web.portal.i18n import EN, FA, Locale
 from panjereh.web.runtime import Runtime
@@ -44,16 +44,13 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
                 )
             ]
 
-        def number(value: int) -> str:
-            return persian_digits(str(value)) if locale.lang == "fa" else str(value)
-
         html = template.render(
             t=locale.text,
             locale=locale,
             services=shown[:PAGE],
             query=query,
-            count=number(len(callable_)),
-            found=number(len(shown)),
+            count=number_text(len(callable_), locale.lang),
+            found=number_text(len(shown), locale.lang),
             more=len(shown) > PAGE,
             today=format_date(runtime.clock.now(), locale.lang, style="long"),
         )
