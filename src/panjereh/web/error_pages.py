@@ -33,6 +33,22 @@ from panjereh.web.portal.i18n import EN, FA, Locale
 
 log = logging.getLogger(__name__)
 
+
+def log_server_error(request: Request, exc: Exception) -> str:
+    """Log an unexpected error under a new reference, and return the reference for the answer
+    (the same line for pages and for the management API's problem documents)."""
+    reference = secrets.token_hex(6)
+    # Starlette raises the error on to the server, which logs its trace right after.
+    log.error(
+        "server error, reference %s: %s %s (%s)",
+        reference,
+        request.method,
+        request.url.path,
+        exc.__class__.__name__,
+    )
+    return reference
+
+
 TEMPLATES = Path(__file__).parent / "portal" / "templates"
 PROBLEM = "application/problem+json"
 #: Paths whose clients are programs: they always get problem+json.
@@ -161,16 +177,7 @@ class ErrorPages:
 
     async def server_error(self, request: Request, exc: Exception) -> Response:
         """Anything unexpected: a reference in the answer and the log, no trace sent."""
-        reference = secrets.token_hex(6)
-        # Starlette raises the error on to the server, which logs its trace right after.
-        log.error(
-            "server error, reference %s: %s %s (%s)",
-            reference,
-            request.method,
-            request.url.path,
-            exc.__class__.__name__,
-        )
-        return self.answer(request, 500, {}, reference=reference)
+        return self.answer(request, 500, {}, reference=log_server_error(request, exc))
 
     def answer(
         self,

@@ -7,7 +7,6 @@ are repeated as short excerpts, and every string and list of the document is bou
 from __future__ import annotations
 
 import logging
-import secrets
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -19,6 +18,7 @@ from panjereh.domain.echo import ECHO_LIMIT, ITEMS_LIMIT, bounded, clip
 from panjereh.domain.errors import InvalidValue
 from panjereh.interchange.yaml_io import format_path
 from panjereh.registry.access import Conflict, Forbidden, NotFound, Refused
+from panjereh.web.error_pages import log_server_error
 
 PROBLEM = "application/problem+json"
 log = logging.getLogger(__name__)
@@ -40,15 +40,7 @@ class Unauthenticated(Exception):
 
 
 async def _server_error(request: Request, exc: Exception) -> JSONResponse:
-    reference = secrets.token_hex(6)
-    # Starlette raises the error on to the server, which logs its trace right after.
-    log.error(
-        "server error, reference %s: %s %s (%s)",
-        reference,
-        request.method,
-        request.url.path,
-        exc.__class__.__name__,
-    )
+    reference = log_server_error(request, exc)
     return problem(
         500,
         "server-error",
