@@ -5,15 +5,19 @@ only the input is wrong."""
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import pytest
 
 from panjereh.storage.events_repo import events_for
+from panjereh.storage.tables import BIGINT_MAX, INTEGER_MAX
 from tests.integration.api.conftest import Api
 
 SYSTEM = "/api/v1/systems/civil-registry/population-registry"
 KEY = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"
+BIG = "9223372036854775808"  # 2**63: one past the largest integer a database column holds
+HUGE = "99999999999999999999"
 
 
 def _problem(answer: Any, status: int = 422) -> dict[str, Any]:
@@ -64,3 +68,70 @@ async def test_a_good_signing_key_is_still_taken(api: Api) -> None:
     )
     assert answer.status_code == 201, answer.text
     assert [k["key_id"] for k in answer.json()["signing_keys"]] == ["2026-12"]
+
+
+# Integers ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "persona", "field", "bound"),
+    [
+        ("/api/v1/audit/checkpoints", {"after": BIG}, "nobody", "after", BIGINT_MAX),
+        ("/api/v1/services", {"offset": BIG}, "auditor", "offset", BIGINT_MAX),
+        ("/api/v1/audit/withholdings", {"cursor": HUGE}, "auditor", "cursor", BIGINT_MAX),
+        ("/api/v1/audit/withholdings", {"cursor": BIG}, "auditor", "cursor", BIGINT_MAX),
+        # A grant's id is a 32-bit column (PostgreSQL's integer).
+        ("/api/v1/audit/withholdings", {"grant": BIG}, "auditor", "grant", INTEGER_MAX),
+        ("/api/v1/audit/withholdings", {"grant": "2147483648"}, "auditor", "grant", INTEGER_MAX),
+        ("/api/v1/audit/withholdings", {"grant": "-" + BIG + "0"}, "auditor", "grant", 1),
+    ],
+)
+async def test_an_integer_past_what_the_database_holds_is_refused(
+    api: Api, path: str, params: dict[str, str], persona: str, field: str, bound: int
+) -> None:
+    answer = await api.client.get(path, params=params, headers=api.auth(persona))
+    body = _problem(answer)
+    assert body["code"] == "invalid-request"
+    assert [e["field"] for e in body["errors"]] == [field]
+    assert str(bound) in body["detail"]
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/api/v1/audit/checkpoints", {"after": "9223372036854775807"}),
+        ("/api/v1/services", {"offset": "9223372036854775807"}),
+        ("/api/v1/audit/withholdings", {"cursor": "9223372036854775807"}),
+        ("/api/v1/audit/withholdings", {"grant": "2147483647"}),
+    ],
+)
+async def test_the_largest_integer_the_database_holds_is_answered_with_nothing(
+    api: Api, path: str, params: dict[str, str]
+) -> None:
+    answer = await api.client.get(path, params=params, headers=api.auth("auditor"))
+    assert answer.status_code == 200, answer.text
+    found = answer.json()
+    assert (found["withholdings"] if isinstance(found, dict) else found) == []
+
+
+def _cursor(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode("ascii")).decode("ascii").rstrip("=")
+
+
+@pytest.mark.parametrize(
+    ("path", "cursor"),
+    [
+        ("/api/v1/audit/events", _cursor("e1|9999999999999999999")),
+        ("/api/v1/audit/records", _cursor(f"r1|2026-12-02T08:00:00+00:00|{BIG}")),
+        ("/api/v1/audit/records", _cursor(f"r1|2026-12-02T08:00:00+00:00|-{BIG}0")),
+        ("/api/v1/audit/records", _cursor("r1|0001-01-01T00:00:00+14:00|1")),
+        ("/api/v1/audit/records", _cursor("r1|9999-12-31T23:59:59-12:00|1")),
+    ],
+    ids=["event-id", "row-id", "negative-row-id", "first-day-east", "last-day-west"],
+)
+async def test_a_page_cursor_holding_a_huge_number_is_a_bad_cursor(
+    api: Api, path: str, cursor: str
+) -> None:
+    answer = await api.client.get(path, params={"after": cursor}, headers=api.auth("operator"))
+    body = _problem(answer)
+    assert (body["field"], body["error"]) == ("after", "audit.cursor")
