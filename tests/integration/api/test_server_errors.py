@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from panjereh.domain.identifiers import national_code_check_digit
 from panjereh.storage.events_repo import events_for
 from panjereh.storage.tables import BIGINT_MAX, INTEGER_MAX
 from tests.integration.api.conftest import Api
@@ -18,6 +19,7 @@ SYSTEM = "/api/v1/systems/civil-registry/population-registry"
 KEY = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"
 BIG = "9223372036854775808"  # 2**63: one past the largest integer a database column holds
 HUGE = "99999999999999999999"
+CODE = "001354241" + national_code_check_digit("001354241")
 
 
 def _problem(answer: Any, status: int = 422) -> dict[str, Any]:
@@ -135,3 +137,71 @@ async def test_a_page_cursor_holding_a_huge_number_is_a_bad_cursor(
     answer = await api.client.get(path, params={"after": cursor}, headers=api.auth("operator"))
     body = _problem(answer)
     assert (body["field"], body["error"]) == ("after", "audit.cursor")
+
+
+# Dates at the edges --------------------------------------------------------------------------
+
+EDGES = [
+    ("since", "0001-01-01"),
+    ("until", "9999-12-31"),
+    ("since", "9999-12-31T23:59:59-12:00"),
+    ("until", "0001-01-01T00:00:00+14:00"),
+    ("since", "1899-12-31"),
+    ("until", "3000-01-01"),
+]
+
+
+@pytest.mark.parametrize(("field", "value"), EDGES)
+@pytest.mark.parametrize("path", ["/api/v1/audit/records", "/api/v1/audit/events"])
+async def test_a_date_outside_the_supported_range_is_refused_saying_the_range(
+    api: Api, path: str, field: str, value: str
+) -> None:
+    answer = await api.client.get(path, params={field: value}, headers=api.auth("operator"))
+    body = _problem(answer)
+    assert (body["field"], body["error"]) == (field, "audit.period-range")
+    assert "1900-01-01" in body["detail"]
+    assert "2999-12-31" in body["detail"]
+    assert "۱۹۰۰" in body["detail_fa"] or "1900" in body["detail_fa"]
+
+
+@pytest.mark.parametrize(("field", "value"), EDGES)
+async def test_a_record_search_outside_the_supported_range_is_refused(
+    api: Api, field: str, value: str
+) -> None:
+    answer = await api.client.post(
+        "/api/v1/audit/records/search",
+        json={field: value, "national_code": CODE},
+        headers=api.auth("auditor"),
+    )
+    body = _problem(answer)
+    assert (body["field"], body["error"]) == (field, "audit.period-range")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("since", "0001-01-01"),
+        ("until", "9999-12-31"),
+        ("since", "1899-12-31"),
+        ("until", "3000-01-01"),
+    ],
+)
+async def test_withholdings_outside_the_supported_range_are_refused(
+    api: Api, field: str, value: str
+) -> None:
+    answer = await api.client.get(
+        "/api/v1/audit/withholdings", params={field: value}, headers=api.auth("auditor")
+    )
+    body = _problem(answer)
+    assert body["field"] == field
+    assert "1900-01-01" in body["detail"]
+
+
+@pytest.mark.parametrize(("since", "until"), [("1900-01-01", "2999-12-31")])
+async def test_the_first_and_last_supported_days_are_answered(
+    api: Api, since: str, until: str
+) -> None:
+    params = {"since": since, "until": until}
+    for path in ("/api/v1/audit/records", "/api/v1/audit/events", "/api/v1/audit/withholdings"):
+        answer = await api.client.get(path, params=params, headers=api.auth("auditor"))
+        assert answer.status_code == 200, (path, answer.text)
