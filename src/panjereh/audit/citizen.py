@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
 from panjereh.domain.errors import InvalidValue
-from panjereh.domain.jalali import TEHRAN
+from panjereh.domain.jalali import TEHRAN, check_day
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -189,6 +189,10 @@ class Period:
     until: date | None = None
 
     def __post_init__(self) -> None:
+        for name in ("since", "until"):
+            day = getattr(self, name)
+            if day is not None:  # its start (or the next day's) is then in UTC's calendar
+                check_day(day, code="citizen.period-range", field=name)
         if self.since is not None and self.until is not None and self.since > self.until:
             raise InvalidValue(
                 "citizen.period",

@@ -26,8 +26,11 @@ from panjereh.domain.errors import InvalidValue, is_english
 from panjereh.domain.text import normalize, persian_digits
 
 __all__ = [
+    "FIRST_DAY",
+    "LAST_DAY",
     "TEHRAN",
     "JalaliDate",
+    "check_day",
     "format_date",
     "format_datetime",
     "parse_jalali_date",
@@ -158,6 +161,35 @@ def to_jalali(d: date | datetime) -> JalaliDate:
     except (ValueError, OverflowError):
         raise _out_of_range() from None
     return JalaliDate(j.year, j.month, j.day)
+
+
+# Periods ------------------------------------------------------------------------------------
+
+#: The first and last days a period may name (Tehran days; 1278/10/11 and 2378/10/10 in the
+#: Solar Hijri calendar). Every day a record or an event can carry is inside; the start of any
+#: of them, or an instant on it at any UTC offset, converts to UTC and back without leaving
+#: Python's calendar (years 1 to 9999), which days at the very ends of it do not.
+FIRST_DAY: Final = date(1900, 1, 1)
+LAST_DAY: Final = date(2999, 12, 31)
+
+
+def check_day(day: date, *, code: str, field: str) -> date:
+    """``day`` if a period may name it (`FIRST_DAY` to `LAST_DAY`), else `InvalidValue`
+    ``code`` for ``field`` saying the range in both calendars."""
+    if FIRST_DAY <= day <= LAST_DAY:
+        return day
+    raise InvalidValue(
+        code,
+        message_en=(
+            f"The date must be a day from {FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()} "
+            "(1278/10/11 to 2378/10/10 in the Solar Hijri calendar)."
+        ),
+        message_fa=persian_digits(
+            "تاریخ باید روزی از ۱۲۷۸/۱۰/۱۱ تا ۲۳۷۸/۱۰/۱۰ باشد "
+            f"({FIRST_DAY.isoformat()} تا {LAST_DAY.isoformat()} میلادی)."
+        ),
+        field=field,
+    )
 
 
 def _tehran_day(value: date | datetime) -> date:

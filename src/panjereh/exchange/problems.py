@@ -52,6 +52,8 @@ PROVIDER_ERROR = ProblemType("provider-error", 502, "Provider error", ErrorSourc
 PROVIDER_ADDRESS_REFUSED = ProblemType(
     "provider-address-refused", 502, "Provider address refused", ErrorSource.PROVIDER
 )
+# A bug: nothing expected stopped the inquiry; the answer carries a reference that is in the log.
+SERVER_ERROR = ProblemType("server-error", 500, "Internal server error")
 
 ALL_PROBLEMS: tuple[ProblemType, ...] = (
     UNKNOWN_SERVICE,
@@ -69,6 +71,7 @@ ALL_PROBLEMS: tuple[ProblemType, ...] = (
     PROVIDER_TIMEOUT,
     PROVIDER_ERROR,
     PROVIDER_ADDRESS_REFUSED,
+    SERVER_ERROR,
 )
 
 

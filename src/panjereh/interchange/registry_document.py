@@ -159,25 +159,51 @@ class ApiKeyDoc(Strict):
     last_used_at: AwareDatetime | None = None
 
 
+def _ed25519(value: str) -> str:
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except ValueError:
+        raise ValueError("must be base64url") from None
+    if len(raw) != 32:
+        raise ValueError("an Ed25519 public key has 32 bytes")
+    return value
+
+
+#: A signing key's id: 1 to 64 of A-Z a-z 0-9 . _ - (it is a path segment of the API).
+KeyId = Annotated[str, Field(pattern=_KEY_ID.pattern, min_length=1, max_length=64)]
+#: An Ed25519 public key: base64url of its 32 raw bytes.
+Ed25519PublicKey = Annotated[str, AfterValidator(_ed25519)]
+
+
+def check_signing_key(key_id: str, public_key: str) -> None:
+    """`InvalidValue` naming the field for a key id or public key a `SigningKeyDoc` refuses,
+    so a caller hears which field is wrong rather than meeting a model's error."""
+    if not _KEY_ID.fullmatch(key_id):
+        raise InvalidValue(
+            "signing-key.key-id",
+            message_en="A key id is 1 to 64 of the characters A-Z a-z 0-9 . _ -",
+            message_fa="شناسه کلید ۱ تا ۶۴ نویسه از A-Z a-z 0-9 . _ - است.",
+            field="key_id",
+        )
+    try:
+        _ed25519(public_key)
+    except ValueError:
+        raise InvalidValue(
+            "signing-key.public-key",
+            message_en="The public key is an Ed25519 key: base64url of its 32 bytes.",
+            message_fa="کلید عمومی باید کلید Ed25519 باشد: ۳۲ بایت آن به base64url.",
+            field="public_key",
+        ) from None
+
+
 class SigningKeyDoc(Strict):
     """An Ed25519 public key the system signs requests with (RFC 9421)."""
 
-    key_id: Annotated[str, Field(pattern=_KEY_ID.pattern)]
-    public_key: str  # base64url of the 32 raw bytes
+    key_id: KeyId
+    public_key: Ed25519PublicKey
     created_at: AwareDatetime
     expires_at: AwareDatetime | None = None
     revoked_at: AwareDatetime | None = None
-
-    @field_validator("public_key")
-    @classmethod
-    def _ed25519(cls, value: str) -> str:
-        try:
-            raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
-        except ValueError:
-            raise ValueError("must be base64url") from None
-        if len(raw) != 32:
-            raise ValueError("an Ed25519 public key has 32 bytes")
-        return value
 
 
 class SystemDoc(Strict):

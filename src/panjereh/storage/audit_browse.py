@@ -19,14 +19,14 @@ import base64
 import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, false, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from panjereh.domain.errors import InvalidValue
-from panjereh.storage.tables import audit_records, registry_events
+from panjereh.storage.tables import BIGINT_MAX, audit_records, registry_events
 
 MAX_LIMIT = 500
 MAX_HASHES = 8  # a subject key in use and the ones it rotated from
@@ -72,16 +72,21 @@ class RecordCursor:
 
     @classmethod
     def decode(cls, raw: str) -> RecordCursor:
+        """The cursor `encode` made: a UTC time and a row id a ``BigInteger`` holds (any other
+        offset or a larger number would overflow converting it for the query)."""
         try:
             text = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode("ascii")
             tag, moment, row_id = text.split("|")
             created_at = datetime.fromisoformat(moment)
-            found = cls(created_at, int(row_id))
         except (ValueError, binascii.Error, UnicodeDecodeError):
             raise _bad_cursor() from None
-        if tag != "r1" or created_at.tzinfo is None or not row_id.isascii():
+        if tag != "r1" or created_at.utcoffset() != timedelta(0) or not _row_id(row_id):
             raise _bad_cursor()
-        return found
+        return cls(created_at, int(row_id))
+
+
+def _row_id(text: str) -> bool:
+    return text.isascii() and text.isdigit() and len(text) <= 19 and int(text) <= BIGINT_MAX
 
 
 def encode_event_cursor(event_id: int) -> str:
@@ -95,7 +100,7 @@ def decode_event_cursor(raw: str) -> int:
         )
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise _bad_cursor() from None
-    if tag != "e1" or not (number.isascii() and number.isdigit() and len(number) <= 19):
+    if tag != "e1" or not _row_id(number):
         raise _bad_cursor()
     return int(number)
 

@@ -26,6 +26,7 @@ from panjereh.interchange.registry_document import (
     Purpose,
     ServiceDoc,
     SystemDoc,
+    check_signing_key,
     validate_as,
 )
 from panjereh.registry.access import (
@@ -322,6 +323,7 @@ class RegistryOps:
 
     async def add_signing_key(self, ref: str, key_id: str, public_key: str) -> SystemDoc:
         require_manage(self.principal, ref.split("/", 1)[0], "system")
+        check_signing_key(key_id, public_key)
         before = await self.system(ref)
         await self._refuse_if_suspended(ref, "signing-key.add")
         if any(k.key_id == key_id for k in before.signing_keys):

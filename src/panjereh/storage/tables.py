@@ -39,6 +39,11 @@ NAMING = {
 
 metadata = MetaData(naming_convention=NAMING)
 
+#: The largest values an ``Integer`` and a ``BigInteger`` column hold on both databases (an API
+#: bounds what it passes to a query by them: a larger one overflows the driver).
+INTEGER_MAX = 2**31 - 1
+BIGINT_MAX = 2**63 - 1
+
 # One row: bumped by every registry change, polled by exchange workers to refresh snapshots.
 registry_state = Table(
     "registry_state",

@@ -19,7 +19,7 @@ from panjereh.audit.records import Outcome
 from panjereh.audit.subjects import SubjectKeys
 from panjereh.domain.errors import InvalidValue
 from panjereh.domain.identifiers import recorded_national_code
-from panjereh.domain.jalali import TEHRAN, parse_jalali_date
+from panjereh.domain.jalali import TEHRAN, check_day, parse_jalali_date
 from panjereh.domain.text import ascii_digits, normalize
 from panjereh.registry.access import Forbidden, Principal
 from panjereh.registry.fields import owner_of, shown_document
@@ -56,27 +56,39 @@ def day_start(day: date) -> datetime:
 
 def parse_instant(raw: str | None, *, field: str, end: bool) -> datetime | None:
     """An API period bound: an ISO date (a Tehran day: ``since`` from its start, ``until`` to
-    its end) or an ISO datetime with its offset (``2026-12-02T08:00:00Z``)."""
+    its end) or an ISO datetime with its offset (``2026-12-02T08:00:00Z``); the day written
+    is between `FIRST_DAY` and `LAST_DAY`."""
     if raw is None or not raw.strip():
         return None
     text = ascii_digits(raw.strip())
     if len(text) > _MAX_DATE_LENGTH:
         raise _period_error(field)
-    try:
-        if len(text) == 10:
-            day = date.fromisoformat(text)
-            return day_start(day + timedelta(days=1) if end else day)
-        moment = datetime.fromisoformat(text.replace("z", "Z"))
-    except ValueError:
-        raise _period_error(field) from None
-    if moment.tzinfo is None:
+    found = _read_iso(text, field)
+    if not isinstance(found, datetime):
+        day = _in_range(found, field)
+        return day_start(day + timedelta(days=1) if end else day)
+    if found.tzinfo is None:
         raise _invalid(
             "period-offset",
             field,
             "Give the time with its offset, e.g. 2026-12-02T08:00:00Z or +03:30.",
             "زمان را با اختلاف ساعتش بنویسید، مانند 2026-12-02T08:00:00Z یا +03:30.",
         )
-    return moment.astimezone(UTC)
+    _in_range(found.date(), field)  # then no offset takes it out of the calendar
+    return found.astimezone(UTC)
+
+
+def _read_iso(text: str, field: str) -> date | datetime:
+    try:
+        if len(text) == 10:
+            return date.fromisoformat(text)
+        return datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError:
+        raise _period_error(field) from None
+
+
+def _in_range(day: date, field: str) -> date:
+    return check_day(day, code="audit.period-range", field=field)
 
 
 def _period_error(field: str) -> InvalidValue:
@@ -101,6 +113,7 @@ def parse_day(raw: str, lang: str, *, field: str, end: bool) -> datetime | None:
             raise _with_field(exc, field) from None
     else:
         day = _iso_day(ascii_digits(text), field)
+    _in_range(day, field)
     return day_start(day + timedelta(days=1) if end else day)
 
 

@@ -34,10 +34,22 @@ from panjereh.web.portal.i18n import EN, FA, Locale
 log = logging.getLogger(__name__)
 
 
+#: Where the request's scope keeps the reference its error was logged under.
+_REFERENCE_KEY = "panjereh.error_reference"
+
+
 def log_server_error(request: Request, exc: Exception) -> str:
     """Log an unexpected error under a new reference, and return the reference for the answer
-    (the same line for pages and for the management API's problem documents)."""
+    (the same line for pages and for the management API's problem documents).
+
+    An error in a mounted application (the management API) meets its handler and then, raised
+    on, the outer application's: the second gets the reference of the first from the request's
+    scope, so one error is one line and the reference answered is the one in the log."""
+    known = request.scope.get(_REFERENCE_KEY)
+    if isinstance(known, str):
+        return known
     reference = secrets.token_hex(6)
+    request.scope[_REFERENCE_KEY] = reference
     # Starlette raises the error on to the server, which logs its trace right after.
     log.error(
         "server error, reference %s: %s %s (%s)",

@@ -91,13 +91,19 @@ async def test_the_filters_narrow_the_log(
         ("/en/operator", {"since": "02/12/2026"}, "Write the day like 2026-12-02."),
         ("/en/operator", {"since": "2026-12-03", "until": "2026-12-02"}, "ends before it starts"),
         ("/en/operator", {"after": "garbage"}, "This page link is not valid any more"),
+        # Days at the ends of the calendar (issue 25: they were a 500).
+        ("/en/operator", {"until": "9999-12-31"}, "a day from 1900-01-01 to 2999-12-31"),
+        ("/en/operator", {"since": "0001-01-01"}, "a day from 1900-01-01 to 2999-12-31"),
+        ("/operator", {"until": "۹۳۷۷/۱۲/۲۹"}, "روزی از ۱۲۷۸/۱۰/۱۱ تا ۲۳۷۸/۱۰/۱۰"),
+        ("/operator/audit/events", {"since": "0001/01/01"}, "روزی از ۱۲۷۸/۱۰/۱۱ تا ۲۳۷۸/۱۰/۱۰"),
     ],
 )
 async def test_a_bad_filter_is_explained_on_the_page(
     area: OperatorArea, prefix: str, query: dict[str, str], message: str
 ) -> None:
     await write_log(area.app)
-    answer = await area.get("auditor", f"{prefix}/audit", params=query)
+    path = prefix if prefix.endswith("/events") else f"{prefix}/audit"
+    answer = await area.get("auditor", path, params=query)
     assert answer.status_code == 422
     assert message in answer.text
     assert listed(answer.text) == []

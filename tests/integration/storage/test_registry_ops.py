@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from panjereh.domain.errors import InvalidValue
 from panjereh.interchange.yaml_io import parse_document
 from panjereh.registry.access import Conflict, Principal, Role
 from panjereh.registry.credentials import hash_api_key
@@ -83,3 +84,23 @@ async def test_signing_keys_are_added_once_and_revoked(registry: AsyncEngine) ->
         await _ops(conn).revoke_signing_key(SYSTEM, "2026-11")
     (key,) = (await load_snapshot(registry)).signing_keys.values()
     assert not key.usable_at(NOW)
+
+
+@pytest.mark.parametrize(
+    ("key_id", "public_key", "field"),
+    [
+        ("2026-12", "abc", "public_key"),
+        ("", "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo", "key_id"),
+        ("k" * 65, "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo", "key_id"),
+        ("bad id/%", "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo", "key_id"),
+    ],
+)
+async def test_a_bad_signing_key_is_an_invalid_value_naming_its_field(
+    registry: AsyncEngine, key_id: str, public_key: str, field: str
+) -> None:
+    async with registry.begin() as conn:
+        with pytest.raises(InvalidValue) as refused:
+            await _ops(conn).add_signing_key(SYSTEM, key_id, public_key)
+    assert refused.value.field == field
+    assert refused.value.message_fa
+    assert (await load_snapshot(registry)).signing_keys == {}

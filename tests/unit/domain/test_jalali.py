@@ -18,6 +18,7 @@ from panjereh.domain import (
     parse_jalali_datetime,
     to_jalali,
 )
+from panjereh.domain.jalali import FIRST_DAY, LAST_DAY, check_day
 
 NOW = datetime(2026, 11, 28, 14, 39, tzinfo=UTC)  # 18:09 in Tehran, 1405/09/07
 DATES_1900_2100 = st.dates(min_value=date(1900, 1, 1), max_value=date(2100, 12, 31))
@@ -291,3 +292,36 @@ def test_parsers_raise_nothing_but_invalid_value(raw: object) -> None:
         except InvalidValue as caught:
             err = caught
         assert err is None or err.code.startswith("jalali.")
+
+
+# Periods: the days a period may name ------------------------------------------------------
+
+
+def test_the_first_and_last_days_of_a_period_are_the_same_days_in_both_calendars() -> None:
+    assert to_jalali(FIRST_DAY) == JalaliDate(1278, 10, 11)
+    assert to_jalali(LAST_DAY) == JalaliDate(2378, 10, 10)
+
+
+@pytest.mark.parametrize("day", [date(1, 1, 1), date(1899, 12, 31), date(3000, 1, 1), date.max])
+def test_a_day_outside_the_range_is_refused_naming_the_field_and_the_range(day: date) -> None:
+    with pytest.raises(InvalidValue) as refused:
+        check_day(day, code="audit.period-range", field="until")
+    error = refused.value
+    assert (error.code, error.field) == ("audit.period-range", "until")
+    assert "1900-01-01 to 2999-12-31" in error.message_en
+    assert "۱۲۷۸/۱۰/۱۱ تا ۲۳۷۸/۱۰/۱۰" in error.message_fa
+
+
+@given(st.dates(min_value=FIRST_DAY, max_value=LAST_DAY), st.integers(-14 * 60, 14 * 60))
+def test_any_instant_of_a_day_in_the_range_converts_to_utc_and_tehran(
+    day: date, offset_minutes: int
+) -> None:
+    assert check_day(day, code="x", field="since") == day
+    zone = timezone(timedelta(minutes=offset_minutes))
+    for moment in (
+        datetime.combine(day, datetime.min.time(), tzinfo=zone),
+        datetime.combine(day, datetime.max.time(), tzinfo=zone),
+    ):
+        assert moment.astimezone(UTC).astimezone(TEHRAN).tzinfo is TEHRAN
+    after = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=TEHRAN)
+    assert after.astimezone(UTC).tzinfo is UTC

@@ -9,7 +9,12 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field, StrictBool
 
 from panjereh.domain.text import search_key
-from panjereh.interchange.registry_document import AgencyDoc, SystemDoc
+from panjereh.interchange.registry_document import (
+    AgencyDoc,
+    Ed25519PublicKey,
+    KeyId,
+    SystemDoc,
+)
 from panjereh.registry.access import Principal, require_read_private
 from panjereh.registry.model import Status, SystemRole
 from panjereh.web.api.context import (
@@ -57,8 +62,8 @@ class RotateIn(KeyIn):
 
 
 class SigningKeyIn(Change):
-    key_id: str
-    public_key: str
+    key_id: KeyId
+    public_key: Annotated[Ed25519PublicKey, Field(max_length=100)]
 
 
 class KeyIssued(BaseModel):

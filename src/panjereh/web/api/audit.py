@@ -14,6 +14,7 @@ from panjereh.domain.errors import InvalidValue
 from panjereh.registry.access import Conflict, Forbidden, NotFound, Principal
 from panjereh.storage.audit_browse import MAX_LIMIT, events_page, record_row, records_page
 from panjereh.storage.checkpoints_repo import CheckpointStore, NotYetCheckpointed, prove
+from panjereh.storage.tables import BIGINT_MAX
 from panjereh.web.api.context import PARTIES, ApiContext, Body
 from panjereh.web.audit_view import (
     EventFilterText,
@@ -75,7 +76,9 @@ def router(ctx: ApiContext) -> APIRouter:  # noqa: C901 - a flat list of small h
 
     @router.get("/audit/checkpoints", openapi_extra=PUBLIC)
     async def checkpoints(
-        after: int = Query(0, ge=0, description="only checkpoints numbered above this"),
+        after: int = Query(
+            0, ge=0, le=BIGINT_MAX, description="only checkpoints numbered above this"
+        ),
         limit: int = Query(100, ge=1, le=1000),
     ) -> list[dict[str, Any]]:
         """Signed checkpoints, oldest first: each shard's head, the Merkle root over the

@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse
 from panjereh.audit.citizen import DEFAULT_LIMIT, MAX_LIMIT, REASON_MAX, REASON_MIN, Period
 from panjereh.registry.access import Forbidden, Principal
 from panjereh.storage.citizen_repo import CitizenSession, WithholdingFilter, withholdings
+from panjereh.storage.tables import BIGINT_MAX, INTEGER_MAX
 from panjereh.web.api.context import ApiContext, Body
 from panjereh.web.api.errors import problem
 from panjereh.web.citizen.sessions import CSRF_HEADER, CitizenSessions
@@ -112,8 +113,13 @@ def router(ctx: ApiContext) -> APIRouter:
         since: date | None = None,
         until: date | None = None,
         exchange_id: Annotated[str | None, Query(max_length=36)] = None,
-        grant: int | None = None,
-        cursor: Annotated[str | None, Query(max_length=20, pattern="^[0-9]+$")] = None,
+        grant: Annotated[
+            int | None, Query(ge=1, le=INTEGER_MAX, description="a grant's id")
+        ] = None,
+        cursor: Annotated[
+            int | None,
+            Query(ge=0, le=BIGINT_MAX, description="the previous page's next_cursor"),
+        ] = None,
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     ) -> dict[str, Any]:
         """Records withheld from citizens' views, newest first: one row per record per
@@ -125,7 +131,7 @@ def router(ctx: ApiContext) -> APIRouter:
             agency or None,
             exchange_id or None,
             grant,
-            int(cursor) if cursor else None,
+            cursor,
         )
         async with ctx.transaction() as conn:
             rows = await withholdings(conn, where, limit + 1)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from panjereh.interchange.registry_document import ServiceDoc
 from panjereh.registry.access import Principal
 from panjereh.storage.listings import list_services_page
+from panjereh.storage.tables import BIGINT_MAX
 from panjereh.web.api.context import AUTHENTICATED, OWNER, ApiContext, Change, validated
 from panjereh.web.api.shown import ServiceView, service_view
 
@@ -31,7 +32,7 @@ def router(ctx: ApiContext) -> APIRouter:
             bool, Query(description="Only services the caller's agency holds an active grant on.")
         ] = False,
         limit: Annotated[int, Query(ge=1, le=2000)] = 200,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=BIGINT_MAX)] = 0,
         who: Principal = caller,
     ) -> list[dict[str, Any]]:
         async with ctx.transaction() as conn:
