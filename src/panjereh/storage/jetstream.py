@@ -62,19 +62,11 @@ class JetStreamRecords:
     async def open(self) -> None:
         await self.close()
         self._nc = Client()
-        # nats-py tries each server again after a failed first connect (max_reconnect_attempts
-        # counts those tries; 0 would mean forever); the export has its own backoff.
         limit = self._connect_timeout * 2 * len(self._servers) + self._ack_timeout
         try:
             async with asyncio.timeout(limit):
-                await self._nc.connect(
-                    servers=self._servers,
-                    allow_reconnect=False,
-                    max_reconnect_attempts=1,
-                    reconnect_time_wait=0,
-                    connect_timeout=max(1, round(self._connect_timeout)),
-                    error_cb=_quiet,
-                    name="panjereh-audit-export",
+                await _connect(
+                    self._nc, self._servers, self._connect_timeout, "panjereh-audit-export"
                 )
                 self._js = self._nc.jetstream(timeout=self._ack_timeout)
                 await self._ensure_stream(self._js)
@@ -147,6 +139,22 @@ def _why(future: asyncio.Future[PubAck]) -> str:
     if isinstance(exc, nats.js.errors.APIError):
         return f"refused by JetStream: {exc.description or exc.code}"
     return f"not acknowledged: {exc.__class__.__name__}"
+
+
+async def _connect(nc: Client, servers: list[str], connect_timeout: float, name: str) -> None:
+    """One connection attempt per server, no reconnecting (the callers have their own backoff).
+
+    nats-py tries each server again after a failed first connect (max_reconnect_attempts
+    counts those tries; 0 would mean forever)."""
+    await nc.connect(
+        servers=servers,
+        allow_reconnect=False,
+        max_reconnect_attempts=1,
+        reconnect_time_wait=0,
+        connect_timeout=max(1, round(connect_timeout)),
+        error_cb=_quiet,
+        name=name,
+    )
 
 
 async def _quiet(exc: Exception) -> None:
@@ -276,15 +284,7 @@ class JetStreamPublication:
     async def _open(self) -> JetStreamContext:
         nc = Client()
         self._nc = nc
-        await nc.connect(
-            servers=self._servers,
-            allow_reconnect=False,
-            max_reconnect_attempts=1,
-            reconnect_time_wait=0,
-            connect_timeout=max(1, round(self._connect_timeout)),
-            error_cb=_quiet,
-            name="panjereh-audit-heads",
-        )
+        await _connect(nc, self._servers, self._connect_timeout, "panjereh-audit-heads")
         js = nc.jetstream(timeout=self._ack_timeout)
         try:
             await js.stream_info(self.stream)
