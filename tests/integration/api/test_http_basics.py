@@ -1,0 +1,75 @@
+"""HTTP basics on every route of the app (issue 25): a wrong method gets 405 with ``Allow``,
+HEAD answers wherever GET does, on the management API, the pages and the exchange's metadata.
+
+The routes are read from the app itself, so a new route is walked without a change here.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi import FastAPI
+from starlette.routing import BaseRoute, Mount, Route
+
+from tests.integration.api.conftest import Api
+
+_PARAMETER = re.compile(r"\{([^}:]+)(?::[^}]+)?\}")
+_WRONG = ("PATCH", "PUT", "DELETE", "POST")
+
+
+def _walk(routes: list[BaseRoute], prefix: str = "") -> dict[str, set[str]]:
+    """path template -> the methods its routes take (HEAD left out)."""
+    found: dict[str, set[str]] = {}
+    for route in routes:
+        if isinstance(route, Mount):
+            inner = route.app
+            if isinstance(inner, FastAPI):
+                for path, methods in _walk(inner.routes, prefix + route.path).items():
+                    found.setdefault(path, set()).update(methods)
+        elif isinstance(route, Route) and route.methods:
+            path = prefix + route.path
+            found.setdefault(path, set()).update(route.methods - {"HEAD"})
+    return found
+
+
+def _filled(template: str) -> str:
+    return _PARAMETER.sub(lambda m: f"x-{m[1].replace('_', '-')}", template)
+
+
+def _routes(api: Api) -> dict[str, set[str]]:
+    found = _walk(api.app.web.routes)
+    assert any(p.startswith("/api/v1/") for p in found)
+    assert any(p.startswith("/exchange/v1/") for p in found)
+    return found
+
+
+@pytest.mark.parametrize("accept", ["application/json", "text/html"])
+async def test_a_wrong_method_gets_405_with_allow_on_every_route(api: Api, accept: str) -> None:
+    missing = []
+    for template, methods in sorted(_routes(api).items()):
+        wrong = next(m for m in _WRONG if m not in methods)
+        path = _filled(template)
+        response = await api.client.request(
+            wrong, path, headers=api.auth("operator") | {"Accept": accept}
+        )
+        if response.status_code == 404 and "{" in template:
+            continue  # the filled-in value matched another route's pattern first
+        allow = {m.strip() for m in response.headers.get("allow", "").split(",") if m.strip()}
+        if response.status_code != 405 or not methods <= allow:
+            missing.append((wrong, path, response.status_code, sorted(allow)))
+    assert not missing, missing
+
+
+async def test_head_answers_wherever_get_does(api: Api) -> None:
+    different = []
+    for template, methods in sorted(_routes(api).items()):
+        if "GET" not in methods:
+            continue
+        path = _filled(template)
+        headers = api.auth("operator")
+        get = await api.client.get(path, headers=headers)
+        head = await api.client.head(path, headers=headers)
+        if head.status_code != get.status_code or head.content:
+            different.append((path, get.status_code, head.status_code))
+    assert not different, different
