@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fastapi.routing import iter_route_contexts
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -175,11 +176,12 @@ def allowed_methods(request: Request, fallback: str | None = None) -> str | None
     """The ``Allow`` of a 405 (RFC 9110 §15.5.6): every method the request's path takes,
     over all the routes of the application that answered.  Starlette's router names only the
     first route whose path matched (``GET /dev/sign-in`` hides ``POST /dev/sign-in``), and
-    FastAPI's answer drops the header; HEAD goes with GET."""
+    FastAPI's answer drops the header; HEAD goes with GET.  FastAPI keeps an included
+    router's routes behind one entry: `iter_route_contexts` lists them one by one."""
     router = getattr(request.app, "router", None)
     methods: set[str] = set()
-    for route in getattr(router, "routes", ()):
-        taken = getattr(route, "methods", None)
+    for route in iter_route_contexts(getattr(router, "routes", ())):
+        taken = route.methods
         if taken and route.matches(request.scope)[0] is not Match.NONE:
             methods.update(taken)
     if "GET" in methods:
