@@ -1,5 +1,6 @@
 """HTTP basics on every route of the app (issue 25): a wrong method gets 405 with ``Allow``,
-HEAD answers wherever GET does, on the management API, the pages and the exchange's metadata.
+HEAD answers wherever GET does, on the management API, the pages and the exchange's metadata;
+a caller whose role may never use a route gets 403 before its body is looked at.
 
 The routes are read from the app itself, so a new route is walked without a change here.
 """
@@ -10,10 +11,11 @@ import re
 
 import pytest
 from fastapi import FastAPI
-from fastapi.routing import iter_route_contexts
+from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.routing import BaseRoute, Mount, Route
 
-from tests.integration.api.conftest import Api
+from panjereh.registry.access import Role
+from tests.integration.api.conftest import PERSONAS, Api
 
 _PARAMETER = re.compile(r"\{([^}:]+)(?::[^}]+)?\}")
 _WRONG = ("PATCH", "PUT", "DELETE", "POST")
@@ -75,3 +77,42 @@ async def test_head_answers_wherever_get_does(api: Api) -> None:
             different.append((path, get.status_code, head.status_code))
     assert not different, different
 
+
+# The roles each restricted access declaration admits at all (before any object is looked at).
+_ADMITS = {
+    "operator": {Role.OPERATOR},
+    "owner-agency-or-operator": {Role.OPERATOR, Role.AGENCY_ADMIN},
+    "consumer-agency-or-operator": {Role.OPERATOR, Role.AGENCY_ADMIN},
+    "provider-agency-or-operator": {Role.OPERATOR, Role.AGENCY_ADMIN},
+    "operator-or-auditor": {Role.OPERATOR, Role.AUDITOR},
+}
+
+
+def _restricted_writes(api: Api) -> list[tuple[str, str, set[Role]]]:
+    inner = next(r.app for r in api.app.web.routes if isinstance(r, Mount) and r.path == "/api/v1")
+    assert isinstance(inner, FastAPI)
+    found = []
+    for route in iter_route_contexts(inner.routes):
+        if not isinstance(route.original_route, APIRoute) or not route.dependant.body_params:
+            continue
+        access = (route.openapi_extra or {}).get("x-access")
+        if access in _ADMITS and route.methods and route.path:
+            for method in route.methods:
+                found.append((method, "/api/v1" + _filled(route.path), _ADMITS[access]))
+    assert len(found) > 10
+    return found
+
+
+@pytest.mark.parametrize("body", [{}, {"reason": 1, "unknown": True}], ids=["empty", "wrong"])
+async def test_a_caller_without_the_role_gets_403_before_the_body_is_validated(
+    api: Api, body: dict[str, object]
+) -> None:
+    wrong = []
+    for method, path, admitted in _restricted_writes(api):
+        for persona, (role, _agency) in PERSONAS.items():
+            if role in admitted:
+                continue
+            response = await api.client.request(method, path, json=body, headers=api.auth(persona))
+            if response.status_code != 403 or response.json()["code"] != "forbidden":
+                wrong.append((persona, method, path, response.status_code))
+    assert not wrong, wrong

@@ -50,7 +50,7 @@ def install(api: FastAPI) -> None:
 
 
 def router(ctx: ApiContext) -> APIRouter:
-    router = APIRouter()
+    router = ctx.router()
     sessions = CitizenSessions(ctx.runtime)
     view = CitizenView(ctx.runtime)
     caller = ctx.caller()
