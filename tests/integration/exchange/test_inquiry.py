@@ -23,6 +23,7 @@ from tests.integration.conftest import Live
 from tests.support import free_port
 
 PERSON = "/exchange/v1/services/civil-registry.person.v1"
+JSON = "application/json"
 
 
 def auth(key: str) -> dict[str, str]:
@@ -367,3 +368,16 @@ async def test_its_401_names_the_schemes_a_caller_may_use(
         'sig1=("@method" "@authority" "@path" "content-digest" "x-request-id" "x-purpose")'
         ';alg="ed25519"'
     )
+
+
+async def test_a_body_that_is_not_utf8_gets_the_malformed_json_problem(live: Live) -> None:
+    body = b'{"national_code": "\xff\xfe"}'
+    response = await live.client.post(
+        PERSON, content=body, headers=auth(live.granted_key) | {"Content-Type": JSON}
+    )
+    malformed = await live.client.post(
+        PERSON, content=b"{not json", headers=auth(live.granted_key) | {"Content-Type": JSON}
+    )
+    assert response.status_code == malformed.status_code == 400
+    assert response.json()["code"] == malformed.json()["code"] == "invalid-request"
+    assert response.json()["detail"] == malformed.json()["detail"]
