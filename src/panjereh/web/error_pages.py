@@ -69,7 +69,8 @@ PROBLEM = "application/problem+json"
 API_PREFIXES = ("/api/", "/exchange/", "/simulator/", "/metrics", "/healthz", "/readyz")
 PAGES = (403, 404, 405, 429, 500)
 
-_PROBLEMS: dict[int, tuple[str, str]] = {
+#: status -> (code, title); titles in sentence case, one per code across the APIs.
+PROBLEMS: dict[int, tuple[str, str]] = {
     403: ("forbidden", "Forbidden"),
     404: ("not-found", "Not found"),
     405: ("method-not-allowed", "Method not allowed"),
@@ -225,7 +226,7 @@ class ErrorPages:
     ) -> Response:
         if status in PAGES and wants_html(request):
             return self.page(request.url.path, status, headers, reference=reference)
-        code, title = _PROBLEMS.get(status, ("error", "Error"))
+        code, title = PROBLEMS.get(status, ("error", "Error"))
         body: dict[str, Any] = {
             "type": f"/problems/{code}",
             "title": title,

@@ -116,3 +116,35 @@ async def test_a_caller_without_the_role_gets_403_before_the_body_is_validated(
             if response.status_code != 403 or response.json()["code"] != "forbidden":
                 wrong.append((persona, method, path, response.status_code))
     assert not wrong, wrong
+
+
+# (method, path, persona, body): answers with problems of as many kinds as the app gives.
+_PROBLEMS: list[tuple[str, str, str, dict[str, object] | None]] = [
+    ("GET", "/api/v1/no/such", "operator", None),
+    ("PATCH", "/api/v1/agencies", "operator", None),
+    ("GET", "/api/v1/agencies", "nobody", None),
+    ("GET", "/api/v1/me/session", "nobody", None),
+    ("POST", "/api/v1/agencies", "auditor", {}),
+    ("POST", "/api/v1/agencies", "operator", {}),
+    ("GET", "/api/v1/agencies/no-such", "operator", None),
+    ("GET", "/no/such/page", "nobody", None),
+    ("PATCH", "/en/", "nobody", None),
+    ("GET", "/exchange/v1/services/no.such.v1", "nobody", None),
+    ("PUT", "/exchange/v1/services/no.such.v1", "nobody", None),
+    ("POST", "/exchange/v1/services/no.such.v1", "nobody", {}),
+]
+
+
+async def test_one_problem_code_has_one_title_in_sentence_case(api: Api) -> None:
+    titles: dict[str, set[str]] = {}
+    for method, path, persona, body in _PROBLEMS:
+        response = await api.client.request(
+            method, path, json=body, headers=api.auth(persona) | {"Accept": "application/json"}
+        )
+        assert response.headers["content-type"] == "application/problem+json", (method, path)
+        problem = response.json()
+        titles.setdefault(problem["code"], set()).add(problem["title"])
+    assert len(titles) >= 6
+    assert {code: t for code, t in titles.items() if len(t) > 1} == {}
+    shouted = {t for found in titles.values() for t in found if t != t[0] + t[1:].lower()}
+    assert shouted == set()

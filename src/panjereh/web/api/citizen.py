@@ -42,7 +42,7 @@ def install(api: FastAPI) -> None:
         return problem(
             401,
             "unauthenticated",
-            "Sign-in required",
+            "Authentication required",
             "Sign in to the portal first: this uses the portal's session cookie.",
         )
 

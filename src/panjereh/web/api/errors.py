@@ -7,6 +7,7 @@ are repeated as short excerpts, and every string and list of the document is bou
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -18,7 +19,7 @@ from panjereh.domain.echo import ECHO_LIMIT, ITEMS_LIMIT, bounded, clip
 from panjereh.domain.errors import InvalidValue
 from panjereh.interchange.yaml_io import format_path
 from panjereh.registry.access import Conflict, Forbidden, NotFound, Refused
-from panjereh.web.error_pages import allowed_methods, log_server_error
+from panjereh.web.error_pages import PROBLEMS, allowed_methods, log_server_error
 
 PROBLEM = "application/problem+json"
 log = logging.getLogger(__name__)
@@ -52,9 +53,13 @@ async def _server_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)  # noqa: S101
-    codes = {404: "not-found", 405: "method-not-allowed"}
-    code = codes.get(exc.status_code, "error")
-    response = problem(exc.status_code, code, str(exc.detail), str(exc.detail))
+    # Starlette's detail is the status phrase in title case ("Method Not Allowed"): the title
+    # is the one every API writes for the code (error_pages.PROBLEMS), the detail a sentence.
+    code, title = PROBLEMS.get(exc.status_code, ("error", "Error"))
+    detail = str(exc.detail)
+    if detail == HTTPStatus(exc.status_code).phrase:  # no detail of its own
+        detail = f"{title}."
+    response = problem(exc.status_code, code, title, detail)
     if exc.status_code == 405:
         allow = allowed_methods(request, (exc.headers or {}).get("Allow"))
         if allow is not None:
