@@ -9,6 +9,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
 from panjereh.domain.echo import quoted
+from panjereh.exchange.inquiry import CHALLENGE
 from panjereh.exchange.openapi import exchange_openapi
 from panjereh.exchange.problems import UNKNOWN_SERVICE, Problem
 from panjereh.registry.model import Service
@@ -49,6 +50,9 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
                     problem.body(instance=request.url.path),
                     status_code=problem.kind.status,
                     media_type="application/problem+json",
+                    headers={"www-authenticate": CHALLENGE["www-authenticate"]}
+                    if problem.kind.status == 401
+                    else None,
                 )
             granted = set(snapshot.granted_services(system.id))
             services = [s for s in services if s.id in granted]

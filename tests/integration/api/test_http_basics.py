@@ -148,3 +148,9 @@ async def test_one_problem_code_has_one_title_in_sentence_case(api: Api) -> None
     assert {code: t for code, t in titles.items() if len(t) > 1} == {}
     shouted = {t for found in titles.values() for t in found if t != t[0] + t[1:].lower()}
     assert shouted == set()
+
+
+async def test_the_exchange_directorys_401_names_the_api_key_scheme(api: Api) -> None:
+    response = await api.client.get("/exchange/v1/services?allowed=true")
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == 'ApiKey realm="panjereh-exchange"'
