@@ -79,4 +79,12 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
         route("/exchange/v1/keys", keys, access=Access.PUBLIC),
         route("/exchange/v1/services", list_services, access=Access.PUBLIC_OR_SYSTEM_KEY),
         route("/exchange/v1/services/{service_id}", get_service, access=Access.PUBLIC),
+        # The inquiry itself: `PanjerehApp` hands a POST here to the endpoint before routing;
+        # the route is listed so that a 405 on the path names POST in its Allow.
+        route(
+            "/exchange/v1/services/{service_id}",
+            runtime.inquiry,
+            access=Access.SYSTEM_KEY,
+            methods=("POST",),
+        ),
     ]

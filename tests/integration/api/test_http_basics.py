@@ -154,3 +154,9 @@ async def test_the_exchange_directorys_401_names_the_api_key_scheme(api: Api) ->
     response = await api.client.get("/exchange/v1/services?allowed=true")
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == 'ApiKey realm="panjereh-exchange"'
+
+
+async def test_a_wrong_method_on_an_inquiry_url_names_post_and_get_in_allow(api: Api) -> None:
+    response = await api.client.put("/exchange/v1/services/civil-registry.person.v1")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, HEAD, POST"
