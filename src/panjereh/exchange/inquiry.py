@@ -54,6 +54,7 @@ from panjereh.exchange.problems import (
     RATE_LIMITED,
     UNAUTHENTICATED,
     UNKNOWN_SERVICE,
+    UNSUPPORTED_MEDIA_TYPE,
     ErrorSource,
     Problem,
 )
@@ -61,6 +62,7 @@ from panjereh.exchange.projection import project, projection_id
 from panjereh.exchange.provider import Forwarded, ProviderGateway
 from panjereh.exchange.resilience import AdmissionControl
 from panjereh.exchange.signatures import (
+    CONSUMER_REQUEST,
     Reason,
     ResponseSigner,
     content_digest,
@@ -79,6 +81,14 @@ UNSIGNED_STATUSES = frozenset({405, 413})
 # template, the service id left out (the record has it).
 INQUIRY_PATH = "/exchange/v1/services/{service_id}"
 INQUIRY_OPERATION = f"POST {INQUIRY_PATH}"
+# A 401 names both ways in (RFC 9110 §11.6.1): the ApiKey scheme, and a request signature
+# with what it must cover (Accept-Signature, RFC 9421 §5.1).
+CHALLENGE: Mapping[str, str] = {
+    "www-authenticate": 'ApiKey realm="panjereh-exchange"',
+    "accept-signature": (
+        f'sig1=({" ".join(c.identifier for c in CONSUMER_REQUEST.components)});alg="ed25519"'
+    ),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +190,8 @@ class InquiryHandler:
         headers = {"x-error-source": problem.kind.source.value}
         if problem.retry_after is not None:
             headers["retry-after"] = problem.retry_after
+        if problem.kind is UNAUTHENTICATED:
+            headers.update(CHALLENGE)
         reply = InquiryReply(
             status=problem.kind.status,
             body=problem.body(instance=request.path, exchange_id=ctx.exchange_id),
@@ -219,6 +231,7 @@ class InquiryHandler:
         ctx.service = service
         ctx.purpose = request.headers.get("x-purpose", "")[:120] or None
         ctx.grant = grant = self._authorize(caller, service, ctx.purpose)
+        _refuse_other_media_types(request.headers.get("content-type"))
         ctx.document = document = _parse_json_object(request.body)
         self._validate(service, document)
         # Keyed, not the Content-Digest's SHA-256: a reader of the log must not be able to
@@ -498,6 +511,33 @@ class InquiryHandler:
             await self._idempotency.release(claim)
         except IdempotencyUnavailable:
             return
+
+
+def _refuse_other_media_types(content_type: str | None) -> None:
+    """An inquiry is JSON: a body declared as anything else (form data, text, JSON in
+    another charset) is refused with 415 rather than read as JSON.  No Content-Type at all
+    is read as JSON (RFC 9110 §8.3 lets the recipient decide; old clients send none)."""
+    if content_type is None:
+        return
+    media_type, _, parameters = content_type.partition(";")
+    media_type = media_type.strip().lower()
+    json_type = media_type == JSON or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )
+    charset = next(
+        (
+            value.strip().strip('"').lower()
+            for name, _, value in (p.partition("=") for p in parameters.split(";"))
+            if name.strip().lower() == "charset"
+        ),
+        "utf-8",
+    )
+    if json_type and charset in ("utf-8", "utf8"):
+        return
+    raise Problem(
+        UNSUPPORTED_MEDIA_TYPE,
+        f"Send the inquiry as {JSON} (UTF-8), not as {quoted(content_type)}.",
+    )
 
 
 def _parse_json_object(body: bytes) -> dict[str, object]:

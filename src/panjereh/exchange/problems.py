@@ -38,6 +38,7 @@ ACCESS_DENIED = ProblemType("access-denied", 403, "Access denied")
 INVALID_REQUEST = ProblemType("invalid-request", 400, "Invalid request")
 PAYLOAD_TOO_LARGE = ProblemType("payload-too-large", 413, "Payload too large")
 METHOD_NOT_ALLOWED = ProblemType("method-not-allowed", 405, "Method not allowed")
+UNSUPPORTED_MEDIA_TYPE = ProblemType("unsupported-media-type", 415, "Unsupported media type")
 DUPLICATE_REQUEST = ProblemType("duplicate-request", 409, "Duplicate request")
 RATE_LIMITED = ProblemType("rate-limited", 429, "Rate limited")
 QUOTA_EXHAUSTED = ProblemType("quota-exhausted", 429, "Daily quota exhausted")
@@ -62,6 +63,7 @@ ALL_PROBLEMS: tuple[ProblemType, ...] = (
     INVALID_REQUEST,
     PAYLOAD_TOO_LARGE,
     METHOD_NOT_ALLOWED,
+    UNSUPPORTED_MEDIA_TYPE,
     DUPLICATE_REQUEST,
     RATE_LIMITED,
     QUOTA_EXHAUSTED,

@@ -21,10 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fastapi.routing import iter_route_contexts
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Match
 
 from panjereh.domain.clock import Clock
 from panjereh.domain.jalali import format_date
@@ -67,7 +69,8 @@ PROBLEM = "application/problem+json"
 API_PREFIXES = ("/api/", "/exchange/", "/simulator/", "/metrics", "/healthz", "/readyz")
 PAGES = (403, 404, 405, 429, 500)
 
-_PROBLEMS: dict[int, tuple[str, str]] = {
+#: status -> (code, title); titles in sentence case, one per code across the APIs.
+PROBLEMS: dict[int, tuple[str, str]] = {
     403: ("forbidden", "Forbidden"),
     404: ("not-found", "Not found"),
     405: ("method-not-allowed", "Method not allowed"),
@@ -170,6 +173,23 @@ class ErrorPage:
     reference_label: str
 
 
+def allowed_methods(request: Request, fallback: str | None = None) -> str | None:
+    """The ``Allow`` of a 405 (RFC 9110 §15.5.6): every method the request's path takes,
+    over all the routes of the application that answered.  Starlette's router names only the
+    first route whose path matched (``GET /dev/sign-in`` hides ``POST /dev/sign-in``), and
+    FastAPI's answer drops the header; HEAD goes with GET.  FastAPI keeps an included
+    router's routes behind one entry: `iter_route_contexts` lists them one by one."""
+    router = getattr(request.app, "router", None)
+    methods: set[str] = set()
+    for route in iter_route_contexts(getattr(router, "routes", ())):
+        taken = route.methods
+        if taken and route.matches(request.scope)[0] is not Match.NONE:
+            methods.update(taken)
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods)) if methods else fallback
+
+
 class ErrorPages:
     """The exception handlers of the Starlette application."""
 
@@ -185,7 +205,12 @@ class ErrorPages:
     async def http_error(self, request: Request, exc: Exception) -> Response:
         """An ``HTTPException`` (404 and 405 from the router among them)."""
         assert isinstance(exc, HTTPException)  # noqa: S101 - registered for it
-        return self.answer(request, exc.status_code, dict(exc.headers or {}))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            allow = allowed_methods(request, headers.get("Allow"))
+            if allow is not None:
+                headers["Allow"] = allow
+        return self.answer(request, exc.status_code, headers)
 
     async def server_error(self, request: Request, exc: Exception) -> Response:
         """Anything unexpected: a reference in the answer and the log, no trace sent."""
@@ -201,7 +226,7 @@ class ErrorPages:
     ) -> Response:
         if status in PAGES and wants_html(request):
             return self.page(request.url.path, status, headers, reference=reference)
-        code, title = _PROBLEMS.get(status, ("error", "Error"))
+        code, title = PROBLEMS.get(status, ("error", "Error"))
         body: dict[str, Any] = {
             "type": f"/problems/{code}",
             "title": title,

@@ -9,6 +9,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
 from panjereh.domain.echo import quoted
+from panjereh.exchange.inquiry import CHALLENGE
 from panjereh.exchange.openapi import exchange_openapi
 from panjereh.exchange.problems import UNKNOWN_SERVICE, Problem
 from panjereh.registry.model import Service
@@ -49,6 +50,9 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
                     problem.body(instance=request.url.path),
                     status_code=problem.kind.status,
                     media_type="application/problem+json",
+                    headers={"www-authenticate": CHALLENGE["www-authenticate"]}
+                    if problem.kind.status == 401
+                    else None,
                 )
             granted = set(snapshot.granted_services(system.id))
             services = [s for s in services if s.id in granted]
@@ -75,4 +79,12 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
         route("/exchange/v1/keys", keys, access=Access.PUBLIC),
         route("/exchange/v1/services", list_services, access=Access.PUBLIC_OR_SYSTEM_KEY),
         route("/exchange/v1/services/{service_id}", get_service, access=Access.PUBLIC),
+        # The inquiry itself: `PanjerehApp` hands a POST here to the endpoint before routing;
+        # the route is listed so that a 405 on the path names POST in its Allow.
+        route(
+            "/exchange/v1/services/{service_id}",
+            runtime.inquiry,
+            access=Access.SYSTEM_KEY,
+            methods=("POST",),
+        ),
     ]

@@ -62,3 +62,28 @@ async def test_a_body_that_is_not_json_is_answered_by_the_route_as_before(api: A
     )
     assert response.status_code == 422
     assert response.json()["errors"][0]["message"] == "JSON decode error"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'{"justification": "\xff\xfe"}', b"\xfe\xff\x00{", '{"reason": "ی"}'.encode("utf-16")],
+    ids=["latin-1-bytes", "bom-and-bytes", "utf-16"],
+)
+async def test_a_body_that_is_not_utf8_gets_the_malformed_json_problem(
+    api: Api, body: bytes
+) -> None:
+    malformed = await api.client.post(
+        "/api/v1/grants",
+        content=b"{not json",
+        headers=api.auth("stranger") | {"content-type": "application/json"},
+    )
+    response = await api.client.post(
+        "/api/v1/grants",
+        content=body,
+        headers=api.auth("stranger") | {"content-type": "application/json"},
+    )
+    assert response.status_code == malformed.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == malformed.json()["code"] == "invalid-request"
+    assert response.json()["errors"][0]["field"] == "body"
+    assert await _events(api) == []

@@ -159,7 +159,8 @@ CASES = [
     Case(
         "GET",
         "/api/v1/events?object_type=agency&object_id=civil-registry",
-        {"stranger": 404, "consumer": 404, "owner": 404, "auditor": 200, "operator": 200},
+        # 403 as on /audit/events: the role, not the object, is refused (issue 25)
+        {"stranger": 403, "consumer": 403, "owner": 403, "auditor": 200, "operator": 200},
     ),
     Case("GET", "/api/v1/audit/checkpoints", {"nobody": 200, **ALL_READ}),
     Case("GET", "/api/v1/audit/records", ALL_READ),  # each its own agency's (test_audit_browse)

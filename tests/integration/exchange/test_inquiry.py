@@ -23,6 +23,7 @@ from tests.integration.conftest import Live
 from tests.support import free_port
 
 PERSON = "/exchange/v1/services/civil-registry.person.v1"
+JSON = "application/json"
 
 
 def auth(key: str) -> dict[str, str]:
@@ -315,3 +316,68 @@ async def _unregistered_code(live: Live) -> str:
         if population.person(code) is None:
             return code.value
     raise AssertionError("no unregistered code found")
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain", "application/x-www-form-urlencoded", "application/json; charset=latin-1"],
+)
+async def test_it_refuses_a_body_that_is_not_declared_json_with_415(
+    live: Live, content_type: str
+) -> None:
+    response = await live.client.post(
+        PERSON,
+        content=b'{"national_code": "%s"}' % live.citizen.encode(),
+        headers=auth(live.granted_key) | {"Content-Type": content_type},
+    )
+    assert response.status_code == 415
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == "unsupported-media-type"
+    record = await live.audit.by_exchange_id(response.headers["x-exchange-id"])
+    assert record is not None
+    assert record.outcome is Outcome.INVALID
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/json", "application/json; charset=utf-8", "Application/JSON"]
+)
+async def test_it_takes_a_json_content_type_with_or_without_charset(
+    live: Live, content_type: str
+) -> None:
+    response = await live.client.post(
+        PERSON,
+        content=b'{"national_code": "%s"}' % live.citizen.encode(),
+        headers=auth(live.granted_key) | {"Content-Type": content_type},
+    )
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "authorization", [None, "ApiKey not-a-key", "Bearer something"], ids=["none", "bad", "other"]
+)
+async def test_its_401_names_the_schemes_a_caller_may_use(
+    live: Live, authorization: str | None
+) -> None:
+    headers = {"X-Purpose": "benefit-eligibility"}
+    if authorization is not None:
+        headers["Authorization"] = authorization
+    response = await live.client.post(PERSON, json={"national_code": live.citizen}, headers=headers)
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == 'ApiKey realm="panjereh-exchange"'
+    assert response.headers["accept-signature"] == (
+        'sig1=("@method" "@authority" "@path" "content-digest" "x-request-id" "x-purpose")'
+        ';alg="ed25519"'
+    )
+
+
+async def test_a_body_that_is_not_utf8_gets_the_malformed_json_problem(live: Live) -> None:
+    body = b'{"national_code": "\xff\xfe"}'
+    response = await live.client.post(
+        PERSON, content=body, headers=auth(live.granted_key) | {"Content-Type": JSON}
+    )
+    malformed = await live.client.post(
+        PERSON, content=b"{not json", headers=auth(live.granted_key) | {"Content-Type": JSON}
+    )
+    assert response.status_code == malformed.status_code == 400
+    assert response.json()["code"] == malformed.json()["code"] == "invalid-request"
+    assert response.json()["detail"] == malformed.json()["detail"]

@@ -72,7 +72,7 @@ class KeyIssued(BaseModel):
 
 
 def router(ctx: ApiContext) -> APIRouter:  # noqa: C901 - a flat list of small handlers
-    router = APIRouter()
+    router = ctx.router()
     caller = ctx.caller()
 
     # Agencies --------------------------------------------------------------------------

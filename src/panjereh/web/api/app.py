@@ -13,6 +13,7 @@ from panjereh import __version__
 from panjereh.web.api import agencies, audit, citizen, errors, grants, misc, services
 from panjereh.web.api.context import ApiContext
 from panjereh.web.api.json_bodies import RefuseRepeatedKeys
+from panjereh.web.head import HeadAsGet
 from panjereh.web.runtime import Runtime
 
 
@@ -28,6 +29,7 @@ def create_api(runtime: Runtime) -> FastAPI:
     )
     errors.install(api)
     api.add_middleware(RefuseRepeatedKeys)
+    api.add_middleware(HeadAsGet)
     citizen.install(api)
     ctx = ApiContext(runtime)
     for module in (misc, agencies, services, grants, audit, citizen):

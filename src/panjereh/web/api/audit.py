@@ -70,7 +70,7 @@ def _no_code_in_urls() -> InvalidValue:
 
 
 def router(ctx: ApiContext) -> APIRouter:  # noqa: C901 - a flat list of small handlers
-    router = APIRouter()
+    router = ctx.router()
     caller = ctx.caller()
     purposes = RegisteredPurposes(ctx.runtime)
 

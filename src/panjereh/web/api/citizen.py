@@ -42,7 +42,7 @@ def install(api: FastAPI) -> None:
         return problem(
             401,
             "unauthenticated",
-            "Sign-in required",
+            "Authentication required",
             "Sign in to the portal first: this uses the portal's session cookie.",
         )
 
@@ -50,7 +50,7 @@ def install(api: FastAPI) -> None:
 
 
 def router(ctx: ApiContext) -> APIRouter:
-    router = APIRouter()
+    router = ctx.router()
     sessions = CitizenSessions(ctx.runtime)
     view = CitizenView(ctx.runtime)
     caller = ctx.caller()

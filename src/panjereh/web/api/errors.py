@@ -7,6 +7,7 @@ are repeated as short excerpts, and every string and list of the document is bou
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -18,7 +19,7 @@ from panjereh.domain.echo import ECHO_LIMIT, ITEMS_LIMIT, bounded, clip
 from panjereh.domain.errors import InvalidValue
 from panjereh.interchange.yaml_io import format_path
 from panjereh.registry.access import Conflict, Forbidden, NotFound, Refused
-from panjereh.web.error_pages import log_server_error
+from panjereh.web.error_pages import PROBLEMS, allowed_methods, log_server_error
 
 PROBLEM = "application/problem+json"
 log = logging.getLogger(__name__)
@@ -48,6 +49,22 @@ async def _server_error(request: Request, exc: Exception) -> JSONResponse:
         "An error on the server stopped the request; quote the reference to support.",
         reference=reference,
     )
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)  # noqa: S101
+    # Starlette's detail is the status phrase in title case ("Method Not Allowed"): the title
+    # is the one every API writes for the code (error_pages.PROBLEMS), the detail a sentence.
+    code, title = PROBLEMS.get(exc.status_code, ("error", "Error"))
+    detail = str(exc.detail)
+    if detail == HTTPStatus(exc.status_code).phrase:  # no detail of its own
+        detail = f"{title}."
+    response = problem(exc.status_code, code, title, detail)
+    if exc.status_code == 405:
+        allow = allowed_methods(request, (exc.headers or {}).get("Allow"))
+        if allow is not None:
+            response.headers["Allow"] = allow
+    return response
 
 
 def install(app: FastAPI) -> None:
@@ -101,12 +118,6 @@ def install(app: FastAPI) -> None:
             detail += f"; and {len(found) - len(errors)} more"
         return problem(422, "invalid-request", "Invalid request", detail, errors=errors)
 
-    async def http_error(_r: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, StarletteHTTPException)  # noqa: S101
-        codes = {404: "not-found", 405: "method-not-allowed"}
-        code = codes.get(exc.status_code, "error")
-        return problem(exc.status_code, code, str(exc.detail), str(exc.detail))
-
     app.add_exception_handler(NotFound, not_found)
     app.add_exception_handler(Exception, _server_error)
     app.add_exception_handler(Forbidden, forbidden)
@@ -115,4 +126,4 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(InvalidValue, invalid)
     app.add_exception_handler(Unauthenticated, unauthenticated)
     app.add_exception_handler(RequestValidationError, validation)
-    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -22,7 +22,7 @@ class GrantRequestIn(Change):
 
 
 def router(ctx: ApiContext) -> APIRouter:
-    router = APIRouter()
+    router = ctx.router()
     caller = ctx.caller()
 
     # Grants ---------------------------------------------------------------------------------

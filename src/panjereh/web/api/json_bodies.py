@@ -1,4 +1,5 @@
-"""The management API refuses JSON bodies that repeat a key, as the exchange does.
+"""The management API refuses JSON bodies that repeat a key, as the exchange does, and bodies
+that are not UTF-8 (as malformed JSON).
 
 FastAPI reads bodies with ``json.loads``, which keeps the last of two equal keys: a grant
 request ``{"purposes": [...], "purposes": [...]}`` would be stored with the second list while
@@ -66,8 +67,16 @@ async def _read(receive: Receive) -> tuple[list[Message], bytes]:
 
 
 def _refusal(body: bytes) -> JSONResponse | None:
-    """The 422 answer for a body that repeats a key (or nests too deep to be checked); None
-    for anything else: a body that is not JSON is left to the route, which answers as before."""
+    """The 422 answer for a body that is not UTF-8 or repeats a key (or nests too deep to be
+    checked); None for anything else: a body that is not JSON is left to the route, which
+    answers as before.  JSON between systems is UTF-8 (RFC 8259 §8.1); ``json.loads`` would
+    guess UTF-16 or UTF-32 from the first bytes and take them, and other bytes are no JSON."""
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        message = "The request body must be JSON in UTF-8."
+        error = {"field": "body", "message": message}
+        return problem(422, "invalid-request", "Invalid request", message, errors=[error])
     try:
         refuse_repeated_keys(body)
     except JsonBodyError as exc:

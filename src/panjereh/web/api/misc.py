@@ -8,7 +8,7 @@ from fastapi import APIRouter
 
 from panjereh.domain.text import search_key
 from panjereh.interchange.registry_document import CitizenServiceDoc, Purpose
-from panjereh.registry.access import NotFound, Principal
+from panjereh.registry.access import Forbidden, Principal
 from panjereh.registry.fields import owner_of, shown_document
 from panjereh.storage.events_repo import events_for
 from panjereh.web.api.context import AUTHENTICATED, OPERATOR, ApiContext, Change
@@ -19,7 +19,7 @@ class PurposeIn(Change):
 
 
 def router(ctx: ApiContext) -> APIRouter:
-    router = APIRouter()
+    router = ctx.router()
     caller = ctx.caller()
 
     @router.get("/me", openapi_extra=AUTHENTICATED)
@@ -54,8 +54,8 @@ def router(ctx: ApiContext) -> APIRouter:
     ) -> list[dict[str, Any]]:
         """An object's registry events, oldest first; credential hashes in ``before`` and
         ``after`` are blanked (the stored, chained events keep them)."""
-        if not who.reads_everything:
-            raise NotFound("no such history")
+        if not who.reads_everything:  # refused by the route's role gate before it gets here
+            raise Forbidden("only an operator or an auditor reads histories")
         async with ctx.transaction() as conn:
             found = await events_for(conn, object_type, object_id)
         owner = owner_of(object_type, object_id)

@@ -19,7 +19,7 @@ class ServicePut(Change):
 
 
 def router(ctx: ApiContext) -> APIRouter:
-    router = APIRouter()
+    router = ctx.router()
     caller = ctx.caller()
 
     # Services ------------------------------------------------------------------------------

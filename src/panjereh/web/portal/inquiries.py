@@ -139,7 +139,7 @@ class InquiryPages:
         session = await self.sessions.current(request)
         if session is not None:
             return session
-        if request.method == "GET" and self.runtime.settings.is_development:
+        if request.method in ("GET", "HEAD") and self.runtime.settings.is_development:
             back = here(request.url)
             return redirect(f"{prefix(locale)}/dev/sign-in?{urlencode({'next': back})}")
         return self.message(locale, "sign_in_needed", 401)
