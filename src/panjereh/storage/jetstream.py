@@ -125,11 +125,7 @@ class JetStreamRecords:
 
     async def close(self) -> None:
         nc, self._nc, self._js = self._nc, None, None
-        if nc is not None and not nc.is_closed:
-            try:
-                await nc.close()
-            except _ERRORS as exc:
-                log.debug("closing the NATS connection: %s", exc.__class__.__name__)
+        await _close(nc)
 
 
 def _why(future: asyncio.Future[PubAck]) -> str:
@@ -155,6 +151,14 @@ async def _connect(nc: Client, servers: list[str], connect_timeout: float, name:
         error_cb=_quiet,
         name=name,
     )
+
+
+async def _close(nc: Client | None) -> None:
+    if nc is not None and not nc.is_closed:
+        try:
+            await nc.close()
+        except _ERRORS as exc:
+            log.debug("closing the NATS connection: %s", exc.__class__.__name__)
 
 
 async def _quiet(exc: Exception) -> None:
@@ -302,8 +306,4 @@ class JetStreamPublication:
 
     async def close(self) -> None:
         nc, self._nc, self._js = self._nc, None, None
-        if nc is not None and not nc.is_closed:
-            try:
-                await nc.close()
-            except _ERRORS as exc:
-                log.debug("closing the NATS connection: %s", exc.__class__.__name__)
+        await _close(nc)
